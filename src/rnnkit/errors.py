@@ -38,3 +38,7 @@ class FetchError(RnnkitError):
 
 class ConfigError(RnnkitError):
     """An invalid configuration value or option combination."""
+
+
+class ShapeError(RnnkitError, ValueError):
+    """A tensor (input, ``lengths``, state) whose shape or values do not fit the module."""

@@ -1,0 +1,5 @@
+"""``python -m rnnkit`` runs the command line."""
+
+from rnnkit.cli import main
+
+main()

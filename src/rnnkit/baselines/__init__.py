@@ -1,0 +1,1 @@
+"""Non-recurrent baselines that the RNN models must beat."""
