@@ -32,8 +32,10 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Named data sets and checks of your own files.", no_args_is_help=True)
 baseline_app = typer.Typer(help="Non-recurrent baselines.", no_args_is_help=True)
+diagnose_app = typer.Typer(help="Measurements that explain how RNNs train.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(baseline_app, name="baseline")
+app.add_typer(diagnose_app, name="diagnose")
 
 console = Console()
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
@@ -191,6 +193,32 @@ def baseline_tfidf(
     console.print(f"C chosen on dev: {result.best_c:g} (dev macro-F1 {result.dev.macro_f1:.3f})")
     console.print(report_table(result.test, title="TF-IDF baseline, test set"))
     for path in result.files:
+        console.print(f"wrote {path}", highlight=False)
+
+
+@diagnose_app.command("gradient-flow")
+def diagnose_gradient_flow(
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(help="elman | lstm | gru (repeat the option; default: all three)."),
+    ] = None,
+    length: Annotated[int, typer.Option(min=2, help="Sequence length T.")] = 100,
+    hidden_size: Annotated[int, typer.Option(min=1, help="Hidden size H.")] = 64,
+    seed: Annotated[int, typer.Option(help="Seed of the random weights and inputs.")] = 0,
+    out: Annotated[Path, typer.Option(help="Directory for the PNG and JSON.")] = Path("."),
+) -> None:
+    """Measure ||dL/dh_k|| for every step k of a sequence, loss at the last step.
+
+    Shows the Elman gradient vanishing and the LSTM's holding (LSTM curves for PyTorch's
+    initialisation and forget-gate biases 1 and 3). Writes gradient_flow.png and .json.
+
+    Example: rnnkit diagnose gradient-flow --mode elman --mode lstm --length 100
+    """
+    from rnnkit.training.diagnostics import write_gradient_flow
+
+    modes = mode or ["elman", "lstm", "gru"]
+    files = write_gradient_flow(out, modes, length, hidden_size=hidden_size, seed=seed)
+    for path in files:
         console.print(f"wrote {path}", highlight=False)
 
 

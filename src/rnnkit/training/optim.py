@@ -1,0 +1,232 @@
+"""Optimisers and learning-rate schedules built from small frozen configs.
+
+Optimisers are PyTorch's: plain SGD, SGD with heavy-ball momentum (Polyak 1964) or Nesterov momentum
+(Sutskever et al. 2013), Adam (Kingma & Ba 2015) and AdamW, Adam with decoupled weight decay
+(Loshchilov & Hutter 2019).
+
+The schedule is one small object, :class:`LRSchedule`, whose state is a handful of numbers (so it
+lives in a checkpoint's JSON). For optimizer step ``t = 0, 1, …`` and parameter group ``j``
+
+.. math::
+    \\eta_{t,j} = \\max\\bigl(\\eta^{\\min},\\; \\eta_j \\cdot w(t) \\cdot d\\bigr), \\qquad
+    w(t) = \\min\\bigl(1, \\tfrac{t + 1}{\\text{warmup\\_steps}}\\bigr)
+
+where ``w`` is the linear warm-up of Goyal et al. (2017) and the decay factor ``d`` starts at 1 and
+is multiplied by ``gamma``: every ``step_size`` epochs (``"step"``, as
+:class:`torch.optim.lr_scheduler.StepLR`), or when the dev metric has not improved for more than
+``patience`` epochs (``"plateau"``, as :class:`torch.optim.lr_scheduler.ReduceLROnPlateau` with a
+relative threshold).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+
+from rnnkit.errors import ConfigError
+
+__all__ = ["LRSchedule", "OptimConfig", "ScheduleConfig", "build_optimizer", "build_scheduler"]
+
+OptimizerName = Literal["sgd", "momentum", "nesterov", "adam", "adamw"]
+OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adam", "adamw")
+SCHEDULES: tuple[str, ...] = ("constant", "step", "plateau")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Which optimiser, with its hyper-parameters.
+
+    Args:
+        name: ``"sgd"``, ``"momentum"`` (heavy ball), ``"nesterov"``, ``"adam"`` or ``"adamw"``.
+        lr: the base learning rate.
+        momentum: momentum coefficient for ``"momentum"`` and ``"nesterov"``.
+        weight_decay: L2 penalty (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``) or
+            decoupled decay (``"adamw"``).
+        betas: Adam's ``(β1, β2)``.
+        eps: Adam's ``ε``.
+    """
+
+    name: OptimizerName = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+
+    def __post_init__(self) -> None:
+        if self.name not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.name!r}; choose one of {OPTIMIZERS}")
+        _require(self.lr > 0 and math.isfinite(self.lr), f"optimizer lr must be > 0: {self.lr}")
+        _require(0 <= self.momentum < 1, f"momentum must be in [0, 1): {self.momentum}")
+        _require(self.weight_decay >= 0, f"weight_decay must be >= 0: {self.weight_decay}")
+        _require(
+            len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas),
+            f"betas must be two numbers in [0, 1): {self.betas}",
+        )
+        _require(self.eps > 0, f"eps must be > 0: {self.eps}")
+
+
+def build_optimizer(params: Iterable[Any], cfg: OptimConfig) -> torch.optim.Optimizer:
+    """The PyTorch optimiser that ``cfg`` names, over ``params`` (tensors or parameter groups)."""
+    params = list(params)
+    if not params:
+        raise ConfigError("the optimizer was given no parameters (is the model empty or frozen?)")
+    if cfg.name == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.name in ("momentum", "nesterov"):
+        nesterov = cfg.name == "nesterov"
+        _require(cfg.momentum > 0, f"optimizer {cfg.name!r} needs momentum > 0")
+        return torch.optim.SGD(
+            params,
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            nesterov=nesterov,
+            weight_decay=cfg.weight_decay,
+        )
+    cls = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
+    return cls(params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """A learning-rate schedule: optional linear warm-up, then constant, step or plateau decay.
+
+    Args:
+        name: ``"constant"``, ``"step"`` (decay every ``step_size`` epochs) or ``"plateau"``
+            (decay when the dev metric ``metric`` stalls).
+        warmup_steps: optimizer steps of linear warm-up (0 for none).
+        gamma: the decay factor, in (0, 1).
+        step_size: epochs between decays for ``"step"``.
+        metric: the dev metric watched by ``"plateau"`` (a key of the evaluation's dict).
+        mode: ``"min"`` or ``"max"``: whether a smaller or larger ``metric`` is better.
+        patience: epochs without improvement tolerated before a decay (``"plateau"``).
+        threshold: relative improvement that counts as one (``"plateau"``).
+        min_lr: the learning rate never goes below this.
+    """
+
+    name: Literal["constant", "step", "plateau"] = "constant"
+    warmup_steps: int = 0
+    gamma: float = 0.5
+    step_size: int = 1
+    metric: str = "loss"
+    mode: Literal["min", "max"] = "min"
+    patience: int = 0
+    threshold: float = 1e-4
+    min_lr: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.name not in SCHEDULES:
+            raise ConfigError(f"unknown schedule {self.name!r}; choose one of {SCHEDULES}")
+        _require(self.warmup_steps >= 0, f"warmup_steps must be >= 0: {self.warmup_steps}")
+        _require(0 < self.gamma < 1, f"schedule gamma must be in (0, 1): {self.gamma}")
+        _require(self.step_size >= 1, f"step_size must be >= 1: {self.step_size}")
+        _require(self.mode in ("min", "max"), f"mode must be 'min' or 'max': {self.mode!r}")
+        _require(self.patience >= 0, f"patience must be >= 0: {self.patience}")
+        _require(self.threshold >= 0, f"threshold must be >= 0: {self.threshold}")
+        _require(self.min_lr >= 0, f"min_lr must be >= 0: {self.min_lr}")
+
+
+class LRSchedule:
+    """Sets the learning rate of every parameter group of ``optimizer`` (see the module docstring).
+
+    Call :meth:`step` after each optimizer step and :meth:`epoch_end` after each epoch. The base
+    rates are the groups' ``lr`` when the schedule is built; the first rate is set at once.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, cfg: ScheduleConfig) -> None:
+        self.optimizer = optimizer
+        self.cfg = cfg
+        self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
+        self.steps = 0
+        self.epochs = 0
+        self.decay = 1.0
+        self.best: float | None = None
+        self.bad_epochs = 0
+        self._apply()
+
+    def warmup_factor(self) -> float:
+        """``w(t)`` for the next optimizer step ``t``."""
+        if self.cfg.warmup_steps == 0:
+            return 1.0
+        return min(1.0, (self.steps + 1) / self.cfg.warmup_steps)
+
+    def lrs(self) -> list[float]:
+        """The learning rate of each group for the next optimizer step."""
+        factor = self.warmup_factor() * self.decay
+        return [max(self.cfg.min_lr, base * factor) for base in self.base_lrs]
+
+    def step(self) -> None:
+        """Advance by one optimizer step (moves the warm-up)."""
+        self.steps += 1
+        self._apply()
+
+    def epoch_end(self, metrics: dict[str, float] | None = None) -> None:
+        """Advance by one epoch; ``"plateau"`` reads ``metrics[cfg.metric]``."""
+        self.epochs += 1
+        if self.cfg.name == "step" and self.epochs % self.cfg.step_size == 0:
+            self.decay *= self.cfg.gamma
+        elif self.cfg.name == "plateau":
+            if metrics is None or self.cfg.metric not in metrics:
+                known = sorted(metrics) if metrics else "none (no dev data?)"
+                raise ConfigError(
+                    f"plateau schedule watches dev metric {self.cfg.metric!r}, "
+                    f"but the evaluation gave {known}"
+                )
+            self._plateau(float(metrics[self.cfg.metric]))
+        self._apply()
+
+    def _plateau(self, value: float) -> None:
+        if self.best is None or self._improves(value, self.best):
+            self.best = value
+            self.bad_epochs = 0
+            return
+        self.bad_epochs += 1
+        if self.bad_epochs > self.cfg.patience:
+            self.decay *= self.cfg.gamma
+            self.bad_epochs = 0
+
+    def _improves(self, value: float, best: float) -> bool:
+        if self.cfg.mode == "min":
+            return value < best * (1.0 - self.cfg.threshold)
+        return value > best * (1.0 + self.cfg.threshold)
+
+    def _apply(self) -> None:
+        for group, lr in zip(self.optimizer.param_groups, self.lrs(), strict=True):
+            group["lr"] = lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule's position, as JSON-able numbers."""
+        return {
+            "base_lrs": list(self.base_lrs),
+            "steps": self.steps,
+            "epochs": self.epochs,
+            "decay": self.decay,
+            "best": self.best,
+            "bad_epochs": self.bad_epochs,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a position saved by :meth:`state_dict` and set the groups' rates."""
+        if len(state["base_lrs"]) != len(self.optimizer.param_groups):
+            raise ConfigError("schedule state does not match the optimizer's parameter groups")
+        self.base_lrs = [float(x) for x in state["base_lrs"]]
+        self.steps = int(state["steps"])
+        self.epochs = int(state["epochs"])
+        self.decay = float(state["decay"])
+        self.best = None if state["best"] is None else float(state["best"])
+        self.bad_epochs = int(state["bad_epochs"])
+        self._apply()
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, cfg: ScheduleConfig) -> LRSchedule:
+    """The schedule ``cfg`` describes, driving ``optimizer``'s learning rates."""
+    return LRSchedule(optimizer, cfg)
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
