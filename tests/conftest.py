@@ -11,7 +11,8 @@ import torch
 @pytest.fixture(autouse=True)
 def one_thread() -> Iterator[None]:
     """Run torch on one thread: test tensors are tiny, and on a shared 2-core machine a second
-    intra-op thread spins against other processes (measured 10× slower in wall time)."""
+    intra-op thread spins against other processes (measured 10× slower in wall time).
+    The bit-exact resume tests also need the same thread count in every run."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -1,4 +1,4 @@
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +20,6 @@ from rnnkit.training.trainer import MODEL_FILE, Trainer
 
 G = torch.Generator().manual_seed(0)
 DATA = [(torch.randn(4, 2, generator=G), torch.randn(4, 1, generator=G)) for _ in range(5)]
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def mse(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:

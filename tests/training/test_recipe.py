@@ -1,4 +1,3 @@
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,6 @@ from rnnkit.training.trainer import Trainer
 
 G = torch.Generator().manual_seed(0)
 DATA = [(torch.randn(4, 3, generator=G), torch.randint(0, 2, (4,), generator=G)) for _ in range(6)]
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def xent(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:

@@ -1,6 +1,5 @@
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,6 @@ from rnnkit.training.trainer import Trainer
 
 G = torch.Generator().manual_seed(0)
 DATA = [(torch.randn(3, 2, generator=G), torch.randn(3, 1, generator=G)) for _ in range(5)]
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def mse(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:

@@ -1,6 +1,6 @@
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,15 +123,6 @@ def strip_times(path: Path) -> list[dict[str, Any]]:
 Make = Callable[..., Trainer]
 TRAIN = make_batches(10, seed=0)
 DEV = make_batches(3, seed=1)
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    # Bit-identity needs the same thread count in both runs; one thread is also the fastest here.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def make_trainer(

@@ -1,0 +1,78 @@
+import random
+
+import pytest
+import torch
+
+from rnnkit.data.batching import encode, make_batches, pad_batch
+from rnnkit.errors import ConfigError
+from rnnkit.text.vocab import Vocab
+
+
+@pytest.fixture
+def vocab():
+    return Vocab.build([["a", "b", "c"], ["a", "b"], ["a"]])
+
+
+def test_encode_maps_unknown_and_empty_to_unk(vocab):
+    ids = encode([["a", "zzz"], [], ["c", "b", "a"]], vocab, max_length=2)
+    assert ids == [[vocab.id("a"), vocab.unk_id], [vocab.unk_id], [vocab.id("c"), vocab.id("b")]]
+
+
+def test_encode_rejects_bad_max_length(vocab):
+    with pytest.raises(ConfigError):
+        encode([["a"]], vocab, max_length=0)
+
+
+def test_pad_batch_round_trips_every_sequence():
+    rng = random.Random(0)
+    seqs = [[rng.randrange(1, 50) for _ in range(rng.randrange(1, 9))] for _ in range(20)]
+    batch = pad_batch(seqs, labels=list(range(20)))
+    assert batch.ids.shape == (20, max(map(len, seqs)))
+    for row, seq in enumerate(seqs):
+        n = int(batch.lengths[row])
+        assert batch.ids[row, :n].tolist() == seq
+        assert (batch.ids[row, n:] == 0).all()
+    assert batch.labels.tolist() == list(range(20))
+
+
+@pytest.mark.parametrize(("seqs", "labels"), [([], None), ([[1], []], None), ([[1], [2]], [0])])
+def test_pad_batch_rejects_bad_input(seqs, labels):
+    with pytest.raises(ConfigError):
+        pad_batch(seqs, labels)
+
+
+@pytest.mark.parametrize("bucket", [0, 1, 3])
+def test_make_batches_covers_every_example_once(bucket):
+    rng = random.Random(1)
+    seqs = [[rng.randrange(1, 50) for _ in range(rng.randrange(1, 30))] for _ in range(103)]
+    labels = [rng.randrange(3) for _ in seqs]
+    batches = make_batches(seqs, labels, batch_size=8, bucket=bucket)
+    assert [len(b) for b in batches] == [8] * 12 + [7]
+    seen = []
+    for b in batches:
+        for row, i in enumerate(b.index.tolist()):
+            assert b.ids[row, : b.lengths[row]].tolist() == seqs[i]
+            assert int(b.labels[row]) == labels[i]
+            seen.append(i)
+    assert sorted(seen) == list(range(103))
+    if bucket == 0:
+        assert seen == list(range(103))
+
+
+def test_bucketing_reduces_padding_and_is_deterministic():
+    rng = random.Random(2)
+    seqs = [[1] * rng.randrange(1, 60) for _ in range(256)]
+
+    def padding(batches):
+        return sum(b.ids.numel() - int(b.lengths.sum()) for b in batches)
+
+    plain, bucketed = make_batches(seqs, batch_size=16), make_batches(seqs, batch_size=16, bucket=4)
+    assert padding(bucketed) < padding(plain) / 2
+    again = make_batches(seqs, batch_size=16, bucket=4)
+    assert all(torch.equal(a.ids, b.ids) for a, b in zip(bucketed, again, strict=True))
+
+
+@pytest.mark.parametrize(("batch_size", "bucket"), [(0, 0), (4, -1)])
+def test_make_batches_rejects_bad_options(batch_size, bucket):
+    with pytest.raises(ConfigError):
+        make_batches([[1]], batch_size=batch_size, bucket=bucket)

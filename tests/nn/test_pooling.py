@@ -1,0 +1,99 @@
+import pytest
+import torch
+
+from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.nn import RNN
+from rnnkit.nn.pooling import (
+    POOLINGS,
+    AttentionPooling,
+    LastPooling,
+    length_mask,
+    make_pooling,
+)
+
+
+def _padded(lengths, features, garbage=1e3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    states = garbage * torch.randn(len(lengths), max(lengths), features, generator=g)
+    for i, n in enumerate(lengths):
+        states[i, :n] = torch.randn(n, features, generator=g)
+    return states, torch.tensor(lengths)
+
+
+CASES = [
+    ("last", {"bidirectional": False}),
+    ("last", {"bidirectional": True}),
+    ("mean", {}),
+    ("max", {}),
+    ("attention", {"attention_size": None}),
+    ("attention", {"attention_size": 5}),
+]
+
+
+@pytest.mark.parametrize(("name", "options"), CASES)
+def test_padding_never_changes_the_result(name, options):
+    torch.manual_seed(0)
+    pool = make_pooling(name, 6, **options)
+    states, lengths = _padded([4, 1, 7, 2], 6)
+    out = pool(states, lengths)
+    assert out.vector.shape == (4, pool.output_size)
+    for i, n in enumerate(lengths.tolist()):
+        alone = pool(states[i : i + 1, :n], lengths[i : i + 1])
+        torch.testing.assert_close(out.vector[i], alone.vector[0], rtol=1e-6, atol=1e-6)
+        if out.weights is not None:
+            torch.testing.assert_close(out.weights[i, :n], alone.weights[0])
+            assert (out.weights[i, n:] == 0).all()
+
+
+def test_mean_and_max_match_a_direct_computation():
+    states, lengths = _padded([3, 5], 4)
+    mean = make_pooling("mean", 4)(states, lengths).vector
+    mx = make_pooling("max", 4)(states, lengths).vector
+    for i, n in enumerate(lengths.tolist()):
+        torch.testing.assert_close(mean[i], states[i, :n].mean(0))
+        torch.testing.assert_close(mx[i], states[i, :n].max(0).values)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_last_pooling_equals_the_final_state_of_the_rnn(bidirectional):
+    torch.manual_seed(0)
+    rnn = RNN("gru", 3, 4, bidirectional=bidirectional)
+    x, lengths = torch.randn(3, 6, 3), torch.tensor([6, 2, 4])
+    out, h = rnn(x, lengths)
+    pooled = LastPooling(rnn.output_size, bidirectional)(out, lengths).vector
+    expected = torch.cat([h[0], h[1]], dim=1) if bidirectional else h[0]
+    torch.testing.assert_close(pooled, expected)
+
+
+@pytest.mark.parametrize("attention_size", [None, 3])
+def test_attention_follows_the_equations(attention_size):
+    torch.manual_seed(0)
+    pool = AttentionPooling(4, attention_size).double()
+    states, lengths = _padded([5, 3], 4)
+    states = states.double()
+    vector, weights = pool(states, lengths)
+    for i, n in enumerate(lengths.tolist()):
+        h = states[i, :n]
+        keys = torch.tanh(pool.project(h)) if attention_size else h
+        a = torch.softmax(pool.context(keys).squeeze(1), dim=0)
+        torch.testing.assert_close(weights[i, :n], a)
+        torch.testing.assert_close(vector[i], a @ h)
+    assert torch.autograd.gradcheck(lambda s: pool(s, lengths).vector, states.requires_grad_())
+
+
+def test_length_mask():
+    assert length_mask(torch.tensor([1, 3]), 3).tolist() == [[True, False, False], [True] * 3]
+
+
+def test_bad_options_and_shapes():
+    with pytest.raises(ConfigError):
+        make_pooling("sum", 4)
+    with pytest.raises(ConfigError):
+        LastPooling(3, bidirectional=True)
+    with pytest.raises(ConfigError):
+        AttentionPooling(4, 0)
+    with pytest.raises(ShapeError):
+        make_pooling("mean", 4)(torch.zeros(2, 3, 5), torch.tensor([1, 2]))
+    with pytest.raises(ShapeError):
+        make_pooling("mean", 4)(torch.zeros(2, 3, 4), torch.tensor([1, 2, 3]))
+    assert set(POOLINGS) == {"last", "mean", "max", "attention"}
