@@ -27,7 +27,7 @@ def test_nested_config_round_trips_through_json():
     ("data", "message"),
     [
         ({"max_epochs": 0}, "bad"),
-        ({"nope": 1}, "unknown keys in \"TrainConfig\": nope"),
+        ({"nope": 1}, 'unknown keys in "TrainConfig": nope'),
         ({"optim": {"bogus": 1}}, "TrainConfig.optim"),
         ([1], "JSON object"),
     ],

@@ -18,12 +18,18 @@ from rnnkit.nn.pooling import MeanPooling
 
 CONFIGS = [
     ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="last", bidirectional=True),
-    ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="last", bidirectional=False, mode="gru"),
+    ClassifierConfig(
+        embedding_dim=6, hidden_size=5, pooling="last", bidirectional=False, mode="gru"
+    ),
     ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="mean", num_layers=2),
     ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="max", mode="elman"),
     ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="attention", attention_size=4),
     ClassifierConfig(
-        embedding_dim=6, hidden_size=5, pooling="attention", skip_connections=True, num_layers=2,
+        embedding_dim=6,
+        hidden_size=5,
+        pooling="attention",
+        skip_connections=True,
+        num_layers=2,
         mlp_hidden=7,
     ),
 ]

@@ -84,7 +84,9 @@ def test_predictions_cover_odd_inputs_in_input_order():
         if pred.tokens:
             assert sum(pred.attention) == pytest.approx(1.0, abs=1e-5)
     assert len(preds[2].tokens) == 50
-    assert preds[0].to_json().keys() == {"label", "probabilities", "tokens", "attention"}
+    assert preds[0].to_json().keys() == {"label", "probabilities"}
+    explained = preds[1].to_json(explain=True)
+    assert explained["tokens"] == ["good", "good", "zzz"] and len(explained["attention"]) == 3
 
 
 def test_unseen_label_gets_a_clear_message():
