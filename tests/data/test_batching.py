@@ -32,6 +32,7 @@ def test_pad_batch_round_trips_every_sequence():
         n = int(batch.lengths[row])
         assert batch.ids[row, :n].tolist() == seq
         assert (batch.ids[row, n:] == 0).all()
+    assert batch.labels is not None
     assert batch.labels.tolist() == list(range(20))
 
 
@@ -50,6 +51,7 @@ def test_make_batches_covers_every_example_once(bucket):
     assert [len(b) for b in batches] == [8] * 12 + [7]
     seen = []
     for b in batches:
+        assert b.index is not None and b.labels is not None
         for row, i in enumerate(b.index.tolist()):
             assert b.ids[row, : b.lengths[row]].tolist() == seqs[i]
             assert int(b.labels[row]) == labels[i]

@@ -56,6 +56,7 @@ def test_class_weights_weight_the_cross_entropy():
     model = build_classifier(CONFIGS[0], 20, 3, class_weights=weights)
     batch = pad_batch([[3, 4], [5], [6, 7, 8], [9]], labels=[0, 1, 1, 2])
     out = model(batch)
+    assert batch.labels is not None
     per = F.cross_entropy(out.logits, batch.labels, reduction="none")
     w = weights[batch.labels]
     torch.testing.assert_close(out.loss, (w * per).sum() / w.sum())

@@ -49,8 +49,10 @@ def test_embedder_initial_weight_freeze_and_padding():
     assert not emb.embedding.weight.requires_grad
     trained = Embedder(5, 3)
     trained(torch.tensor([[0, 2]])).sum().backward()
-    assert (trained.embedding.weight.grad[0] == 0).all()
-    assert (trained.embedding.weight.grad[2] != 0).all()
+    grad = trained.embedding.weight.grad
+    assert grad is not None
+    assert (grad[0] == 0).all()
+    assert (grad[2] != 0).all()
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 import json
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,7 +42,7 @@ def train_small(config, texts, labels, steps=6):
     return clf
 
 
-SMALL = {"embedding_dim": 8, "hidden_size": 6}
+SMALL: dict[str, Any] = {"embedding_dim": 8, "hidden_size": 6}
 CONTRACT_CONFIGS = [
     ClassifierConfig(pooling="last", bidirectional=True, **SMALL),
     ClassifierConfig(pooling="last", bidirectional=False, mode="gru", **SMALL),
@@ -112,13 +113,14 @@ def test_load_refuses_broken_run_directories(tmp_path):
         load(tmp_path / "nope")
     config = run / "config.json"
     doc = json.loads(config.read_text())
-    for change, message in [
+    changes: list[tuple[dict[str, Any], str]] = [
         ({"format_version": 99}, "format_version 99"),
         ({"task": "tag"}, "no loader for task 'tag'"),
         ({"labels": "pos"}, "labels"),
         ({"model": {**doc["model"], "pooling": "sum"}}, "pooling"),
         ({"model": {**doc["model"], "colour": 1}}, "unknown keys"),
-    ]:
+    ]
+    for change, message in changes:
         config.write_text(json.dumps({**doc, **change}))
         with pytest.raises(RnnkitError, match=message):
             load(run)

@@ -74,7 +74,7 @@ def test_attention_follows_the_equations(attention_size):
     vector, weights = pool(states, lengths)
     for i, n in enumerate(lengths.tolist()):
         h = states[i, :n]
-        keys = torch.tanh(pool.project(h)) if attention_size else h
+        keys = torch.tanh(pool.project(h)) if pool.project is not None else h
         a = torch.softmax(pool.context(keys).squeeze(1), dim=0)
         torch.testing.assert_close(weights[i, :n], a)
         torch.testing.assert_close(vector[i], a @ h)

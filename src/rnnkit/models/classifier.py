@@ -1,0 +1,247 @@
+r"""The acceptor: read a text, encode it with an RNN, predict one label (Goldberg 2017, §14.1).
+
+.. math:: p(y \mid w_{1:n}) = \mathrm{softmax}(\mathrm{MLP}(\mathrm{pool}(\mathrm{RNN}(e_{1:n}))))
+
+:class:`Classifier` takes its four parts through the constructor and checks that their sizes
+chain; :func:`build_classifier` makes them from a :class:`ClassifierConfig`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.data.batching import PaddedBatch
+from rnnkit.errors import ConfigError
+from rnnkit.models.embedder import Embedder
+from rnnkit.models.encoder import SkipEncoder
+from rnnkit.nn import RNN
+from rnnkit.nn.pooling import POOLINGS, Pooling, make_pooling
+
+__all__ = [
+    "CLASS_WEIGHTS",
+    "Classifier",
+    "ClassifierConfig",
+    "ClassifierOutput",
+    "MLPHead",
+    "balanced_class_weights",
+    "build_classifier",
+]
+
+CLASS_WEIGHTS = ("none", "balanced")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Every option of the model (saved under ``model`` in a run's ``config.json``).
+
+    Args:
+        embedding_dim: ``E`` (must equal the vectors' width when ``vectors`` is set).
+        vectors: word vectors to initialise the embeddings: a file or a named set
+            (``glove-6b-50d``); ``None`` trains them from scratch.
+        freeze_embeddings: keep the embeddings fixed.
+        embedding_dropout: dropout on the embeddings.
+        mode: the RNN cell (``"lstm"``, ``"gru"``, ``"gru-cho"``, ``"elman"``).
+        hidden_size: ``H`` per direction.
+        num_layers: stacked RNN layers.
+        bidirectional: read the text both ways.
+        dropout: dropout between RNN layers.
+        pooling: ``"last"``, ``"mean"``, ``"max"`` or ``"attention"``.
+        attention_size: ``None`` for DeepMoji's attention, else Yang et al.'s hidden width.
+        skip_connections: pool over ``[embeddings; every layer's outputs]`` (DeepMoji).
+        mlp_hidden: width of the head's hidden layer (``None``: a linear head).
+        head_dropout: dropout before each layer of the head.
+        class_weights: ``"balanced"`` weights the loss of class ``c`` by ``N / (C · N_c)``.
+    """
+
+    embedding_dim: int = 100
+    vectors: str | None = None
+    freeze_embeddings: bool = False
+    embedding_dropout: float = 0.0
+    mode: str = "lstm"
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = True
+    dropout: float = 0.0
+    pooling: str = "attention"
+    attention_size: int | None = None
+    skip_connections: bool = False
+    mlp_hidden: int | None = None
+    head_dropout: float = 0.0
+    class_weights: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"model.pooling must be one of {', '.join(POOLINGS)}")
+        if self.class_weights not in CLASS_WEIGHTS:
+            raise ConfigError(f"model.class_weights must be one of {', '.join(CLASS_WEIGHTS)}")
+        if self.skip_connections and self.pooling == "last":
+            raise ConfigError("model.skip_connections needs mean, max or attention pooling")
+        for name in ("embedding_dropout", "dropout", "head_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"model.{name} must be in [0, 1)")
+        if min(self.embedding_dim, self.hidden_size, self.num_layers) < 1:
+            raise ConfigError("model.embedding_dim, hidden_size and num_layers must be >= 1")
+        if self.mlp_hidden is not None and self.mlp_hidden < 1:
+            raise ConfigError("model.mlp_hidden must be >= 1 or None")
+
+
+@dataclass(frozen=True)
+class ClassifierOutput:
+    """``logits`` ``(B, C)``; ``loss`` (scalar) when the batch has labels; ``attention``
+    ``(B, T)`` for attention pooling (0 at padding), else ``None``."""
+
+    logits: Tensor
+    loss: Tensor | None
+    attention: Tensor | None
+
+    @property
+    def probabilities(self) -> Tensor:
+        """``(B, C)`` class probabilities (float32 at least)."""
+        return torch.softmax(self.logits.float(), dim=-1)
+
+
+class MLPHead(nn.Module):
+    """Pooled vector ``(B, F)`` to logits ``(B, C)``: ``[dropout → linear → tanh] → dropout →
+    linear``, the bracket present when ``hidden`` is given."""
+
+    def __init__(
+        self, input_size: int, num_labels: int, hidden: int | None = None, dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        if num_labels < 2:
+            raise ConfigError(f"a classifier needs at least 2 labels, got {num_labels}")
+        layers: list[nn.Module] = []
+        width = input_size
+        if hidden is not None:
+            layers += [nn.Dropout(dropout), nn.Linear(input_size, hidden), nn.Tanh()]
+            width = hidden
+        layers += [nn.Dropout(dropout), nn.Linear(width, num_labels)]
+        self.net = nn.Sequential(*layers)
+        self.input_size = input_size
+        self.output_size = num_labels
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)  # type: ignore[no-any-return]
+
+
+class Classifier(nn.Module):
+    """``embedder → encoder → pooling → head``, with a cross-entropy loss.
+
+    Args:
+        embedder: ids ``(B, T)`` to ``(B, T, E)``; publishes ``output_size``.
+        encoder: ``(B, T, E)`` and lengths to states ``(B, T, F)``; an :class:`~rnnkit.nn.RNN`
+            (batch-first) or a :class:`SkipEncoder`.
+        pooling: states to ``(B, P)``.
+        head: ``(B, P)`` to logits ``(B, C)``.
+        class_weights: ``(C,)`` loss weight of each class, or ``None`` for equal weights.
+
+    Shape:
+        - batch: a :class:`~rnnkit.data.batching.PaddedBatch`, ids ``(B, T)``, lengths ``(B,)``.
+        - output: :class:`ClassifierOutput`.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        encoder: nn.Module,
+        pooling: Pooling,
+        head: MLPHead,
+        class_weights: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        _check_chain(
+            ("embedder", embedder.input_size, embedder.output_size),
+            ("encoder", _size(encoder, "input_size"), _size(encoder, "output_size")),
+            ("pooling", pooling.input_size, pooling.output_size),
+            ("head", head.input_size, head.output_size),
+        )
+        if isinstance(encoder, RNN) and not encoder.batch_first:
+            raise ConfigError("the classifier's RNN must be batch_first")
+        num_labels = head.output_size
+        weights = torch.ones(num_labels) if class_weights is None else class_weights.float()
+        if weights.shape != (num_labels,) or bool((weights <= 0).any()):
+            raise ConfigError(f"class_weights must be {num_labels} positive numbers")
+        self.embedder, self.encoder, self.pooling, self.head = embedder, encoder, pooling, head
+        self.class_weights: Tensor
+        self.register_buffer("class_weights", weights)
+
+    @property
+    def num_labels(self) -> int:
+        """``C``."""
+        return self.head.output_size
+
+    def forward(self, batch: PaddedBatch) -> ClassifierOutput:
+        embedded = self.embedder(batch.ids)  # (B, T, E)
+        states, _ = self.encoder(embedded, batch.lengths)  # (B, T, F)
+        pooled = self.pooling(states, batch.lengths)
+        logits = self.head(pooled.vector)  # (B, C)
+        loss = None
+        if batch.labels is not None:
+            loss = F.cross_entropy(logits.float(), batch.labels, weight=self.class_weights)
+        return ClassifierOutput(logits, loss, pooled.weights)
+
+
+def _size(part: nn.Module, name: str) -> int:
+    value = getattr(part, name, None)
+    if not isinstance(value, int):
+        raise ConfigError(f"{type(part).__name__} must publish an integer {name}")
+    return value
+
+
+def _check_chain(*parts: tuple[str, int, int]) -> None:
+    for prev, nxt in itertools.pairwise(parts):
+        produced, expected = prev[2], nxt[1]
+        if produced != expected:
+            raise ConfigError(
+                f"the {prev[0]} gives vectors of size {produced} but the {nxt[0]} "
+                f"expects input_size {expected}"
+            )
+
+
+def balanced_class_weights(label_ids: list[int], num_labels: int) -> Tensor:
+    """``N / (C · N_c)`` for each class ``c`` (King & Zeng 2001; scikit-learn's "balanced");
+    a class absent from the data gets weight 1."""
+    counts = torch.bincount(torch.tensor(label_ids, dtype=torch.long), minlength=num_labels)
+    weights = len(label_ids) / (num_labels * counts.double().clamp(min=1))
+    return torch.where(counts > 0, weights, torch.ones_like(weights)).float()
+
+
+def build_classifier(
+    config: ClassifierConfig,
+    vocab_size: int,
+    num_labels: int,
+    embeddings: Tensor | None = None,
+    class_weights: Tensor | None = None,
+) -> Classifier:
+    """A :class:`Classifier` as ``config`` says; ``embeddings`` ``(V, E)`` initialise the table."""
+    c = config
+    if embeddings is not None and embeddings.shape[1] != c.embedding_dim:
+        raise ConfigError(
+            f"the word vectors have {embeddings.shape[1]} dimensions but model.embedding_dim is "
+            f"{c.embedding_dim}; set model.embedding_dim={embeddings.shape[1]}"
+        )
+    embedder = Embedder(
+        vocab_size, c.embedding_dim, 0, c.freeze_embeddings, c.embedding_dropout, embeddings
+    )
+    encoder: nn.Module
+    if c.skip_connections:
+        encoder = SkipEncoder(
+            c.mode, c.embedding_dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
+        )
+    else:
+        encoder = RNN(
+            c.mode, c.embedding_dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
+        )
+    pooling = make_pooling(
+        c.pooling,
+        _size(encoder, "output_size"),
+        c.bidirectional and not c.skip_connections,
+        c.attention_size,
+    )
+    head = MLPHead(pooling.output_size, num_labels, c.mlp_hidden, c.head_dropout)
+    return Classifier(embedder, encoder, pooling, head, class_weights)

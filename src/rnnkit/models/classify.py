@@ -1,0 +1,264 @@
+"""Train, evaluate and predict with a text classifier: the library behind ``rnnkit train classify``,
+``rnnkit evaluate`` and ``rnnkit predict`` (design.md §7: the CLI only parses and calls these).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.data.batching import PaddedBatch
+from rnnkit.data.classification import read_classification
+from rnnkit.data.records import TextExample
+from rnnkit.errors import ConfigError
+from rnnkit.fileio import write_json
+from rnnkit.models.base import config_to_dict, read_run_config
+from rnnkit.models.classifier import (
+    Classifier,
+    ClassifierConfig,
+    balanced_class_weights,
+    build_classifier,
+)
+from rnnkit.models.embedder import pretrained_matrix
+from rnnkit.models.text_classifier import TASK, TextClassifier
+from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
+from rnnkit.text.vocab import Vocab
+from rnnkit.training.checkpoint import has_checkpoint
+from rnnkit.training.metrics import ClassificationReport, classification_report
+from rnnkit.training.recipe import TrainConfig, build_trainer
+
+__all__ = [
+    "ClassifyConfig",
+    "ClassifyDataConfig",
+    "TrainResult",
+    "evaluate_classifier",
+    "train_classifier",
+]
+
+logger = logging.getLogger("rnnkit.models")
+WordVectors = tuple[Sequence[str], np.ndarray]
+
+
+@dataclass(frozen=True)
+class ClassifyDataConfig:
+    """How texts become batches.
+
+    Args:
+        pipeline: preprocessing step names (:mod:`rnnkit.text.pipeline`).
+        min_freq: words seen fewer times in training become ``<unk>``.
+        max_vocab: largest vocabulary, specials included (``None``: no limit).
+        max_length: tokens read per text; longer texts are truncated.
+        batch_size: ``B``.
+        bucket: length bucketing pool, in batches (``0``: none; see :func:`make_batches`).
+    """
+
+    pipeline: tuple[str, ...] = DEFAULT_TWEET_PIPELINE
+    min_freq: int = 1
+    max_vocab: int | None = 50_000
+    max_length: int | None = 200
+    batch_size: int = 32
+    bucket: int = 4
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    """The whole configuration of ``rnnkit train classify`` (``--set model.x=…``, ``data.x``,
+    ``train.x``)."""
+
+    model: ClassifierConfig = field(default_factory=ClassifierConfig)
+    data: ClassifyDataConfig = field(default_factory=ClassifyDataConfig)
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(early_stopping="macro_f1", patience=3)
+    )
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The trained classifier, its dev (and test) scores, and the training time in seconds."""
+
+    classifier: TextClassifier
+    dev: ClassificationReport
+    test: ClassificationReport | None
+    seconds: float
+
+
+def train_classifier(
+    train_path: str | Path,
+    dev_path: str | Path,
+    out_dir: str | Path,
+    config: ClassifyConfig | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    *,
+    test_path: str | Path | None = None,
+    vectors: WordVectors | None = None,
+) -> TrainResult:
+    """Train a classifier on a CSV / JSON-lines file and write the run directory ``out_dir``.
+
+    Args:
+        train_path, dev_path, test_path: classification files (design.md §6).
+        out_dir: the run directory: ``config.json``, ``model.safetensors``, ``metrics.json``,
+            ``train_log.jsonl``, checkpoints and plots.
+        config: every option; the defaults when ``None``.
+        seed: seeds the weights and the data order (``config.train.seed`` is replaced by it).
+        resume: continue an interrupted run in ``out_dir`` (same data, config and seed).
+        vectors: ``(words, matrix (N, E))`` to initialise the embeddings; when ``None`` and
+            ``config.model.vectors`` names a file or data set, it is loaded from there.
+    """
+    cfg = config or ClassifyConfig()
+    train_cfg = dataclasses.replace(cfg.train, seed=seed)
+    train = read_classification(train_path)
+    dev = read_classification(dev_path)
+    test = read_classification(test_path) if test_path is not None else None
+    pipeline = Pipeline(cfg.data.pipeline)
+    tokens = pipeline.batch([ex.text for ex in train])
+    vocab = Vocab.build(tokens, min_freq=cfg.data.min_freq, max_size=cfg.data.max_vocab)
+    labels = sorted({ex.label for ex in train})
+    if len(labels) < 2:
+        raise ConfigError(f"{train_path}: a classifier needs at least 2 labels, found {labels}")
+    model = _build_model(cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors)
+    clf = TextClassifier(model, cfg.model, vocab, labels, pipeline, cfg.data.max_length)
+    train_batches = _batches(clf, train, train_path, cfg.data)
+    dev_batches = _batches(clf, dev, dev_path, cfg.data)
+    extra = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
+    _check_out_dir(out_dir, resume, clf, extra)
+    clf.save(out_dir, extra)
+    trainer = build_trainer(model, train_cfg, out_dir, evaluate_fn=classifier_metrics)
+    trainer.fit(train_batches, dev_batches, resume=resume)
+    seconds = trainer.elapsed  # a resumed run counts the time of its earlier parts too
+    clf.save(out_dir, extra)
+    dev_report = evaluate_classifier(clf, dev, dev_path)
+    test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
+    metrics: dict[str, Any] = {"dev": dev_report.to_json(), "train_seconds": seconds}
+    if test_report is not None:
+        metrics["test"] = test_report.to_json()
+    write_json(Path(out_dir) / "metrics.json", metrics)
+    return TrainResult(clf, dev_report, test_report, seconds)
+
+
+def _check_out_dir(
+    out_dir: str | Path, resume: bool, clf: TextClassifier, extra: dict[str, Any]
+) -> None:
+    """Refuse to overwrite a run, and to resume one with other data or options."""
+    if not resume:
+        if has_checkpoint(out_dir):
+            raise ConfigError(
+                f"{out_dir} already holds a training run; resume it (--resume) "
+                "or choose a new output directory"
+            )
+        return
+    if not has_checkpoint(out_dir):
+        raise ConfigError(f"{out_dir} holds no checkpoint to resume")
+    saved = read_run_config(out_dir, TASK)
+    now = {
+        "model": config_to_dict(clf.config),
+        "vocab": clf.vocab.to_dict(),
+        "labels": clf.labels,
+        **extra,
+    }
+    changed = sorted(k for k, v in now.items() if json.loads(json.dumps(v)) != saved.get(k))
+    if changed:
+        raise ConfigError(
+            f"cannot resume {out_dir}: its {', '.join(changed)} differ from this run's "
+            "(same data, config and seed needed)"
+        )
+
+
+def _build_model(
+    config: ClassifierConfig,
+    vocab: Vocab,
+    labels: list[str],
+    train_labels: list[str],
+    seed: int,
+    vectors: WordVectors | None,
+) -> Classifier:
+    if vectors is None and config.vectors is not None:
+        vectors = _load_vectors(config.vectors)
+    embeddings = None
+    if vectors is not None:
+        embeddings, coverage = pretrained_matrix(vocab, vectors[0], vectors[1], seed=seed)
+        logger.info(
+            "word vectors cover %d of %d words (%.1f%%)",
+            coverage.found,
+            coverage.total,
+            100 * coverage.ratio,
+        )
+    weights = None
+    if config.class_weights == "balanced":
+        index = {name: i for i, name in enumerate(labels)}
+        weights = balanced_class_weights([index[x] for x in train_labels], len(labels))
+    torch.manual_seed(seed)
+    return build_classifier(config, len(vocab), len(labels), embeddings, weights)
+
+
+def _load_vectors(spec: str) -> WordVectors:
+    from rnnkit.embeddings.vectors import Vectors  # the word-vector readers (gensim)
+
+    loaded = Vectors.load(spec)
+    return list(loaded.words), np.asarray(loaded.matrix)
+
+
+def _batches(
+    clf: TextClassifier, examples: Sequence[TextExample], path: str | Path, data: ClassifyDataConfig
+) -> list[PaddedBatch]:
+    texts, labels = [ex.text for ex in examples], [ex.label for ex in examples]
+    if not texts:
+        raise ConfigError(f"{path}: no examples")
+    try:
+        return clf.batches(texts, labels, data.batch_size, data.bucket)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def classifier_metrics(model: torch.nn.Module, batches: Iterable[PaddedBatch]) -> dict[str, float]:
+    """Accuracy, macro-F1 and mean loss of ``model`` on labelled ``batches`` (the dev metrics)."""
+    gold: list[int] = []
+    predicted: list[int] = []
+    losses = []
+    for batch in batches:
+        out = model(batch)
+        assert batch.labels is not None
+        gold += batch.labels.tolist()
+        predicted += out.logits.argmax(dim=1).tolist()
+        losses.append(float(out.loss))
+    report = classification_report([str(i) for i in gold], [str(i) for i in predicted])
+    return {
+        "accuracy": report.accuracy,
+        "macro_f1": report.macro_f1,
+        "loss": float(np.mean(losses)),
+    }
+
+
+def evaluate_classifier(
+    classifier: TextClassifier | str | Path,
+    data: Sequence[TextExample] | str | Path,
+    source: str | Path | None = None,
+    batch_size: int = 64,
+) -> ClassificationReport:
+    """Score a classifier (or a run directory) on labelled examples (or a classification file).
+
+    Labels the model never saw in training raise :class:`~rnnkit.errors.ConfigError`.
+    """
+    clf = classifier if isinstance(classifier, TextClassifier) else TextClassifier.load(classifier)
+    if isinstance(data, str | Path):
+        source, examples = data, read_classification(data)
+    else:
+        examples = list(data)
+    if not examples:
+        raise ConfigError(f"{source or 'the data'}: no examples")
+    gold = [ex.label for ex in examples]
+    try:
+        clf.label_ids(gold)
+    except ConfigError as err:
+        raise ConfigError(f"{source or 'the data'}: {err}") from None
+    probs = clf.predict_proba([ex.text for ex in examples], batch_size)
+    predicted = [clf.labels[i] for i in probs.argmax(axis=1)]
+    return classification_report(gold, predicted, labels=clf.labels)
