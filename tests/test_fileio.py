@@ -29,3 +29,23 @@ def test_mode_follows_umask(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_read_json_errors_name_file_and_line(tmp_path):
+    from rnnkit.errors import DataFormatError
+    from rnnkit.fileio import read_json
+
+    good = tmp_path / "g.json"
+    write_json(good, {"a": [1, 2]})
+    assert read_json(good) == {"a": [1, 2]}
+    bad = tmp_path / "b.json"
+    bad.write_text('{\n "a": [1,]\n}', encoding="utf-8")
+    with pytest.raises(DataFormatError, match="not valid JSON") as err:
+        read_json(bad)
+    assert str(err.value).startswith(f"{bad}:2:")
+    binary = tmp_path / "x.json"
+    binary.write_bytes(b"\xff\xfe{")
+    with pytest.raises(DataFormatError, match="cannot read"):
+        read_json(binary)
+    with pytest.raises(DataFormatError, match="cannot read"):
+        read_json(tmp_path / "missing.json")

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rnnkit.errors import DataFormatError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -48,6 +50,19 @@ def write_bytes(path: str | Path, data: bytes) -> None:
     """Write bytes atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a UTF-8 JSON file; any failure raises ``DataFormatError`` naming the file (and the
+    line, for a syntax error)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataFormatError(path, f"cannot read: {err}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataFormatError(path, f"not valid JSON: {err.msg}", line=err.lineno) from None
 
 
 def write_json(path: str | Path, obj: Any) -> None:

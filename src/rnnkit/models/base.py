@@ -13,7 +13,6 @@ it. Nothing is pickled: configs are JSON, weights safetensors.
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -22,7 +21,7 @@ from typing import Any, TypeVar
 
 from rnnkit import __version__
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
-from rnnkit.fileio import write_json
+from rnnkit.fileio import read_json, write_json
 
 __all__ = [
     "CONFIG_FILE",
@@ -112,14 +111,9 @@ def read_run_config(run_dir: str | Path, task: str | None = None) -> dict[str, A
     path = Path(run_dir) / CONFIG_FILE
     if not Path(run_dir).is_dir():
         raise RnnkitError(f"{run_dir}: not a run directory (no such directory)")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFormatError(path, "missing: is this a run directory of rnnkit train?") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataFormatError(path, f"cannot read: {err}") from None
-    except json.JSONDecodeError as err:
-        raise DataFormatError(path, f"not valid JSON: {err.msg}", line=err.lineno) from None
+    if not path.is_file():
+        raise DataFormatError(path, "missing: is this a run directory of rnnkit train?")
+    doc = read_json(path)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise DataFormatError(path, f'not an rnnkit run config (expected "format": "{FORMAT}")')
     if doc.get("format_version") != FORMAT_VERSION:

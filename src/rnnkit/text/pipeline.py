@@ -16,14 +16,13 @@ list itself, so a model directory preprocesses at prediction time exactly as in 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from rnnkit.errors import ConfigError, DataFormatError
-from rnnkit.fileio import write_json
+from rnnkit.fileio import read_json, write_json
 from rnnkit.text import normalize as nz
 from rnnkit.text.lemmatize import make_lemmatizer
 from rnnkit.text.stem import Stemmer
@@ -204,12 +203,7 @@ class Pipeline:
     @classmethod
     def load(cls, path: str | Path) -> Pipeline:
         """Rebuild a pipeline written by :meth:`save`; a bad file raises ``DataFormatError``."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataFormatError(path, f"cannot read pipeline: {err}") from None
-        except json.JSONDecodeError as err:
-            raise DataFormatError(path, f"not valid JSON: {err.msg}", line=err.lineno) from None
+        data = read_json(path)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise DataFormatError(path, f'not an rnnkit pipeline (expected "format": "{FORMAT}")')
         if data.get("format_version") != FORMAT_VERSION or not isinstance(data.get("steps"), list):

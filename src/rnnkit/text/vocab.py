@@ -8,14 +8,13 @@ strings, so the same counts give the same ids whatever order the corpus was read
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
-from rnnkit.fileio import write_json
+from rnnkit.fileio import read_json, write_json
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 DEFAULT_SPECIALS: tuple[str, ...] = (PAD, UNK, BOS, EOS)
@@ -213,15 +212,7 @@ class Vocab:
     @classmethod
     def load(cls, path: str | Path) -> Vocab:
         """Read a vocabulary written by :meth:`save`."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataFormatError(path, f"cannot read vocabulary: {err}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise DataFormatError(path, f"not valid JSON: {err.msg}", line=err.lineno) from None
-        return _parse(data, str(path))
+        return _parse(read_json(path), str(path))
 
     def _special_id(self, name: str) -> int:
         if name not in self._stoi:

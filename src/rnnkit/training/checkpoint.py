@@ -30,7 +30,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
-from rnnkit.fileio import atomic_path, write_text
+from rnnkit.fileio import atomic_path, read_json, write_text
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -211,12 +211,7 @@ def load_checkpoint(run_dir: str | Path) -> dict[str, Any]:
     json_path = Path(run_dir) / CHECKPOINT_FILE
     if not json_path.is_file():
         raise RnnkitError(f"{run_dir}: no checkpoint to resume from ({CHECKPOINT_FILE} is missing)")
-    try:
-        doc = json.loads(json_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DataFormatError(json_path, f"not valid JSON: {err.msg}", line=err.lineno) from err
-    except UnicodeDecodeError as err:
-        raise DataFormatError(json_path, f"not UTF-8 text: {err}") from err
+    doc = read_json(json_path)
     if not isinstance(doc, dict) or not {"format_version", "tensors", "nonce", "state"} <= set(doc):
         raise DataFormatError(json_path, "not an rnnkit checkpoint (keys missing)")
     if doc["format_version"] != FORMAT_VERSION:
