@@ -19,7 +19,7 @@ def test_nested_config_round_trips_through_json():
     cfg = TrainConfig(max_epochs=3, optim=OptimConfig(lr=0.01), early_stopping="macro_f1")
     data = json.loads(json.dumps(config_to_dict(cfg)))
     assert config_from_dict(TrainConfig, data) == cfg
-    model = ClassifierConfig(pooling="max", attention_size=3, vectors="glove-6b-50d")
+    model = ClassifierConfig(pooling="max", attention_size=3, embeddings="glove-6b-50d")
     assert config_from_dict(ClassifierConfig, config_to_dict(model)) == model
 
 

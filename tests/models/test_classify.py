@@ -1,3 +1,4 @@
+import dataclasses
 import csv
 import json
 
@@ -130,11 +131,21 @@ def test_vectors_named_in_the_config_are_read_from_a_file(tmp_path, files):
     train, dev = files
     glove = tmp_path / "vectors.txt"
     glove.write_text("good 1 2 3 4 5 6 7 8\nhate 8 7 6 5 4 3 2 1\n", encoding="utf-8")
-    base = small_config(vectors=str(glove), freeze_embeddings=True)
+    base = small_config(embeddings=str(glove), freeze_embeddings=True)
     config = ClassifyConfig(
         base.model, base.data, TrainConfig(max_steps=1, progress=False, plots=False, device="cpu")
     )
     clf = train_classifier(train, dev, tmp_path / "run", config).classifier
     table = clf.model.embedder.embedding.weight.detach().cpu().numpy()
     np.testing.assert_array_equal(table[clf.vocab.id("hate")], np.arange(8, 0, -1))
-    assert load(tmp_path / "run").config.vectors == str(glove)
+    assert load(tmp_path / "run").config.embeddings == str(glove)
+
+
+def test_embedding_dim_follows_the_vectors_when_unset(tmp_path, files):
+    train, dev = files
+    words, matrix = ["good", "hate"], np.ones((2, 5), dtype=np.float32)
+    base = small_config()
+    config = dataclasses.replace(base, model=dataclasses.replace(base.model, embedding_dim=None))
+    result = train_classifier(train, dev, tmp_path / "run", config, vectors=(words, matrix))
+    assert result.classifier.config.embedding_dim == 5
+    assert load(tmp_path / "run").config.embedding_dim == 5

@@ -12,14 +12,12 @@ it. Nothing is pickled: configs are JSON, weights safetensors.
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from rnnkit import __version__
+from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
 from rnnkit.fileio import read_json, write_json
 
@@ -41,51 +39,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
-T = TypeVar("T")
 _LOADERS: dict[str, Callable[[Path], Any]] = {}
-
-
-def config_to_dict(config: Any) -> dict[str, Any]:
-    """A frozen config dataclass as a JSON-ready dict (nested dataclasses as dicts)."""
-    if not dataclasses.is_dataclass(config) or isinstance(config, type):
-        raise TypeError(f"expected a dataclass instance, got {type(config).__name__}")
-    return dataclasses.asdict(config)
-
-
-def config_from_dict(cls: type[T], data: Any, source: str | Path = "<config>", key: str = "") -> T:
-    """Rebuild the dataclass ``cls`` from ``data``; unknown keys or bad values raise
-    :class:`~rnnkit.errors.DataFormatError` naming ``source`` and the ``key`` path."""
-    where = key or cls.__name__
-    if not isinstance(data, Mapping):
-        raise DataFormatError(source, f'"{where}" must be a JSON object')
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise DataFormatError(source, f'unknown keys in "{where}": {", ".join(unknown)}')
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for name, value in data.items():
-        nested = _dataclass_in(hints[name])
-        if nested is not None and isinstance(value, Mapping):
-            value = config_from_dict(nested, value, source, f"{where}.{name}")
-        elif isinstance(value, list):
-            value = tuple(value)
-        values[name] = value
-    try:
-        return cls(**values)
-    except (ConfigError, TypeError, ValueError) as err:
-        raise DataFormatError(source, f'bad "{where}": {err}') from None
-
-
-def _dataclass_in(hint: Any) -> type | None:
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return hint
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        for arg in typing.get_args(hint):
-            found = _dataclass_in(arg)
-            if found is not None:
-                return found
-    return None
 
 
 def write_run_config(run_dir: str | Path, task: str, sections: Mapping[str, Any]) -> Path:

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 CLASS_WEIGHTS = ("none", "balanced")
+_DEFAULT_EMBEDDING_DIM = 100
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,11 @@ class ClassifierConfig:
     """Every option of the model (saved under ``model`` in a run's ``config.json``).
 
     Args:
-        embedding_dim: ``E`` (must equal the vectors' width when ``vectors`` is set).
-        vectors: word vectors to initialise the embeddings: a file or a named set
-            (``glove-6b-50d``); ``None`` trains them from scratch.
+        embedding_dim: ``E``; ``None``: the width of ``embeddings``, or 100 without them.
+        embeddings: word vectors to initialise the embedding table: a word2vec/GloVe file or a
+            named set (``glove-6b-50d``); ``None`` trains the table from scratch. Words the
+            vectors lack are initialised as :func:`~rnnkit.models.embedder.pretrained_matrix`
+            says.
         freeze_embeddings: keep the embeddings fixed.
         embedding_dropout: dropout on the embeddings.
         mode: the RNN cell (``"lstm"``, ``"gru"``, ``"gru-cho"``, ``"elman"``).
@@ -58,8 +61,8 @@ class ClassifierConfig:
         class_weights: ``"balanced"`` weights the loss of class ``c`` by ``N / (C · N_c)``.
     """
 
-    embedding_dim: int = 100
-    vectors: str | None = None
+    embedding_dim: int | None = None
+    embeddings: str | None = None
     freeze_embeddings: bool = False
     embedding_dropout: float = 0.0
     mode: str = "lstm"
@@ -84,7 +87,7 @@ class ClassifierConfig:
         for name in ("embedding_dropout", "dropout", "head_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"model.{name} must be in [0, 1)")
-        if min(self.embedding_dim, self.hidden_size, self.num_layers) < 1:
+        if min(self.embedding_dim or 1, self.hidden_size, self.num_layers) < 1:
             raise ConfigError("model.embedding_dim, hidden_size and num_layers must be >= 1")
         if self.mlp_hidden is not None and self.mlp_hidden < 1:
             raise ConfigError("model.mlp_hidden must be >= 1 or None")
@@ -211,6 +214,13 @@ def balanced_class_weights(label_ids: list[int], num_labels: int) -> Tensor:
     return torch.where(counts > 0, weights, torch.ones_like(weights)).float()
 
 
+def embedding_dim(config: ClassifierConfig, embeddings: Tensor | None = None) -> int:
+    """``E``: ``config.embedding_dim``, else the width of ``embeddings``, else 100."""
+    if config.embedding_dim is not None:
+        return config.embedding_dim
+    return int(embeddings.shape[1]) if embeddings is not None else _DEFAULT_EMBEDDING_DIM
+
+
 def build_classifier(
     config: ClassifierConfig,
     vocab_size: int,
@@ -220,22 +230,23 @@ def build_classifier(
 ) -> Classifier:
     """A :class:`Classifier` as ``config`` says; ``embeddings`` ``(V, E)`` initialise the table."""
     c = config
-    if embeddings is not None and embeddings.shape[1] != c.embedding_dim:
+    dim = embedding_dim(c, embeddings)
+    if embeddings is not None and embeddings.shape[1] != dim:
         raise ConfigError(
             f"the word vectors have {embeddings.shape[1]} dimensions but model.embedding_dim is "
-            f"{c.embedding_dim}; set model.embedding_dim={embeddings.shape[1]}"
+            f"{dim}; set model.embedding_dim={embeddings.shape[1]} (or leave it unset)"
         )
     embedder = Embedder(
-        vocab_size, c.embedding_dim, 0, c.freeze_embeddings, c.embedding_dropout, embeddings
+        vocab_size, dim, 0, c.freeze_embeddings, c.embedding_dropout, embeddings
     )
     encoder: nn.Module
     if c.skip_connections:
         encoder = SkipEncoder(
-            c.mode, c.embedding_dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
+            c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
         )
     else:
         encoder = RNN(
-            c.mode, c.embedding_dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
+            c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
         )
     pooling = make_pooling(
         c.pooling,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,10 @@ from rnnkit.models.classifier import (
     ClassifierConfig,
     balanced_class_weights,
     build_classifier,
+    embedding_dim,
 )
 from rnnkit.models.embedder import pretrained_matrix
-from rnnkit.models.text_classifier import TASK, TextClassifier
+from rnnkit.models.text_classifier import TASK, Prediction, TextClassifier
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import has_checkpoint
@@ -40,6 +41,7 @@ __all__ = [
     "ClassifyDataConfig",
     "TrainResult",
     "evaluate_classifier",
+    "predict_stream",
     "train_classifier",
 ]
 
@@ -111,7 +113,7 @@ def train_classifier(
         seed: seeds the weights and the data order (``config.train.seed`` is replaced by it).
         resume: continue an interrupted run in ``out_dir`` (same data, config and seed).
         vectors: ``(words, matrix (N, E))`` to initialise the embeddings; when ``None`` and
-            ``config.model.vectors`` names a file or data set, it is loaded from there.
+            ``config.model.embeddings`` names a file or data set, it is loaded from there.
     """
     cfg = config or ClassifyConfig()
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
@@ -124,8 +126,10 @@ def train_classifier(
     labels = sorted({ex.label for ex in train})
     if len(labels) < 2:
         raise ConfigError(f"{train_path}: a classifier needs at least 2 labels, found {labels}")
-    model = _build_model(cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors)
-    clf = TextClassifier(model, cfg.model, vocab, labels, pipeline, cfg.data.max_length)
+    model, model_cfg = _build_model(
+        cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors
+    )
+    clf = TextClassifier(model, model_cfg, vocab, labels, pipeline, cfg.data.max_length)
     train_batches = _batches(clf, train, train_path, cfg.data)
     dev_batches = _batches(clf, dev, dev_path, cfg.data)
     extra = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
@@ -179,9 +183,10 @@ def _build_model(
     train_labels: list[str],
     seed: int,
     vectors: WordVectors | None,
-) -> Classifier:
-    if vectors is None and config.vectors is not None:
-        vectors = _load_vectors(config.vectors)
+) -> tuple[Classifier, ClassifierConfig]:
+    """The model, and its config with ``embedding_dim`` resolved (saved in the run)."""
+    if vectors is None and config.embeddings is not None:
+        vectors = _load_vectors(config.embeddings)
     embeddings = None
     if vectors is not None:
         embeddings, coverage = pretrained_matrix(vocab, vectors[0], vectors[1], seed=seed)
@@ -195,8 +200,9 @@ def _build_model(
     if config.class_weights == "balanced":
         index = {name: i for i, name in enumerate(labels)}
         weights = balanced_class_weights([index[x] for x in train_labels], len(labels))
+    config = dataclasses.replace(config, embedding_dim=embedding_dim(config, embeddings))
     torch.manual_seed(seed)
-    return build_classifier(config, len(vocab), len(labels), embeddings, weights)
+    return build_classifier(config, len(vocab), len(labels), embeddings, weights), config
 
 
 def _load_vectors(spec: str) -> WordVectors:
@@ -262,3 +268,18 @@ def evaluate_classifier(
     probs = clf.predict_proba([ex.text for ex in examples], batch_size)
     predicted = [clf.labels[i] for i in probs.argmax(axis=1)]
     return classification_report(gold, predicted, labels=clf.labels)
+
+
+def predict_stream(
+    classifier: TextClassifier, texts: Iterable[str], batch_size: int = 64, chunk: int = 1024
+) -> Iterator[Prediction]:
+    """Predictions for ``texts`` in order, reading ``chunk`` texts at a time (stdin-sized input
+    never sits in memory whole; the first answers come before the input ends)."""
+    pending: list[str] = []
+    for text in texts:
+        pending.append(text)
+        if len(pending) == chunk:
+            yield from classifier.predict(pending, batch_size)
+            pending = []
+    if pending:
+        yield from classifier.predict(pending, batch_size)

@@ -1,0 +1,37 @@
+"""The ``rnnkit`` command line (design.md §6).
+
+Each command parses its options and calls one typed library function; no logic lives here.
+Errors caused by the user's input (:class:`rnnkit.errors.RnnkitError`) print as one line on
+stderr and exit with status 2. Heavy modules (torch, scikit-learn) are imported inside the
+commands so that ``rnnkit --help`` stays fast.
+
+Every module of this package adds its commands to the apps of :mod:`rnnkit.cli.common`; they are
+all imported here, so a new task's commands need only a new module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from rnnkit.cli.common import app
+from rnnkit.errors import RnnkitError
+
+__all__ = ["app", "main"]
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``rnnkit`` script: user errors become one line and exit status 2."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="rnnkit")
+    except RnnkitError as err:
+        print(f"rnnkit: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("rnnkit: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None

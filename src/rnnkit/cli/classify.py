@@ -1,0 +1,92 @@
+"""``rnnkit train classify`` and the ``classify`` handlers of ``evaluate`` and ``predict``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rnnkit.cli.common import (
+    ConfigFile,
+    DevFile,
+    EvaluateArgs,
+    OutDir,
+    PredictArgs,
+    ResumeFlag,
+    SeedOption,
+    SetOption,
+    TaskHandlers,
+    TestFile,
+    TrainArgs,
+    TrainFile,
+    console,
+    register_task,
+    train_app,
+)
+
+
+@train_app.command("classify")
+def train_classify(
+    train: TrainFile,
+    dev: DevFile,
+    out: OutDir,
+    test: TestFile = None,
+    config: ConfigFile = None,
+    overrides: SetOption = None,
+    seed: SeedOption = 0,
+    resume: ResumeFlag = False,
+) -> None:
+    """Train a text classifier (embeddings → RNN → pooling → MLP) on CSV/JSONL files.
+
+    Writes the run directory: config.json (with the preprocessing pipeline, vocabulary and
+    labels), model.safetensors, metrics.json, train_log.jsonl and plots.
+
+    Example: rnnkit train classify --train tweets:train --dev tweets:dev --test tweets:test
+    --out runs/tweets --set model.embeddings=glove-6b-50d
+    """
+    from rnnkit.config import build_config
+    from rnnkit.models.classify import ClassifyConfig, train_classifier
+    from rnnkit.training.metrics import report_table
+
+    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
+    cfg = build_config(ClassifyConfig, args.config, args.overrides)
+    result = train_classifier(
+        args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
+    )
+    console.print(report_table(result.dev, title=f"dev: {args.dev}"))
+    if result.test is not None:
+        console.print(report_table(result.test, title=f"test: {args.test}"))
+    console.print(f"trained in {result.seconds:.0f} s; wrote {args.out}", highlight=False)
+
+
+def _evaluate(args: EvaluateArgs) -> None:
+    from rnnkit.models.classify import evaluate_classifier
+    from rnnkit.training.metrics import plot_confusion_matrix, report_table
+
+    report = evaluate_classifier(args.run_dir, args.data)
+    png = (args.out or args.run_dir) / f"confusion_{args.data.stem}.png"
+    plot_confusion_matrix(report, png, title=f"{args.run_dir} on {args.data.name}")
+    if args.as_json:
+        print(json.dumps({**report.to_json(), "confusion_png": str(png)}, ensure_ascii=False))
+        return
+    console.print(report_table(report, title=f"{args.run_dir} on {args.data}"))
+    console.print(f"wrote {png}", highlight=False)
+
+
+def _predict(args: PredictArgs) -> None:
+    from rnnkit.models.classify import predict_stream
+    from rnnkit.models.explain import explain_text
+    from rnnkit.models.text_classifier import TextClassifier
+
+    clf = TextClassifier.load(args.run_dir)
+    lines = args.texts if args.texts is not None else (line.rstrip("\n") for line in sys.stdin)
+    for prediction in predict_stream(clf, lines, args.batch_size):
+        if args.as_json:
+            print(json.dumps(prediction.to_json(args.explain), ensure_ascii=False), flush=True)
+        elif args.explain:
+            console.print(explain_text(prediction))
+        else:
+            probs = "  ".join(f"{k} {v:.2f}" for k, v in prediction.probabilities.items())
+            console.print(f"{prediction.label}\t{probs}", highlight=False)
+
+
+register_task("classify", TaskHandlers(evaluate=_evaluate, predict=_predict))

@@ -1,0 +1,110 @@
+"""Commands that work on any run directory (``evaluate``, ``predict``), the root options and
+``rnnkit demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnnkit import __version__
+from rnnkit.cli.common import (
+    EvaluateArgs,
+    JsonFlag,
+    PredictArgs,
+    app,
+    console,
+    task_handlers,
+)
+
+RunDir = Annotated[Path, typer.Argument(help="A run directory written by rnnkit train.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"rnnkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Recurrent neural networks for NLP: data, embeddings, RNN models.
+
+    Example: rnnkit data list
+    """
+
+
+def _task(run_dir: Path) -> str:
+    from rnnkit.models.base import read_run_config
+
+    return str(read_run_config(run_dir)["task"])
+
+
+@app.command("evaluate")
+def evaluate(
+    run_dir: RunDir,
+    data: Annotated[str, typer.Option("--data", help="A labelled file, or NAME:SPLIT.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory for plots (default: the run's).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score a trained model on a labelled file: the task's metrics, tables and plots.
+
+    Example: rnnkit evaluate runs/tweets --data tweets:test
+    """
+    from rnnkit.data import datasets
+
+    handlers = task_handlers(_task(run_dir), run_dir)
+    handlers.evaluate(EvaluateArgs(run_dir, datasets.resolve(data), as_json, out))
+
+
+@app.command("predict")
+def predict(
+    run_dir: RunDir,
+    texts: Annotated[
+        list[str] | None, typer.Argument(help="Texts to label (default: stdin, one per line).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show each token's attention weight.")
+    ] = False,
+    conll: Annotated[
+        bool, typer.Option("--conll", help="Tagging: read pre-tokenized CoNLL from stdin.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per batch.")] = 64,
+) -> None:
+    """Label raw text with a trained model (preprocessed as in training).
+
+    Example: rnnkit predict runs/tweets "I liked it." --explain
+    """
+    handlers = task_handlers(_task(run_dir), run_dir)
+    if handlers.predict is None:
+        from rnnkit.errors import RnnkitError
+
+        raise RnnkitError(f"{run_dir}: this task has no predict command")
+    if texts is None and sys.stdin.isatty():
+        console.print("reading texts from stdin, one per line (Ctrl-D to end)…", style="dim")
+    handlers.predict(PredictArgs(run_dir, texts, as_json, explain, conll, batch_size))
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option(help="Directory for the demo's outputs.")] = Path(
+        "runs/demo"
+    ),
+) -> None:
+    """Fetch the tweets data set and run the TF-IDF baseline on it.
+
+    Example: rnnkit demo
+    """
+    from rnnkit.demo import run_demo
+
+    run_demo(out, console)

@@ -1,0 +1,232 @@
+"""Task configurations from files and ``--set key=value`` overrides (design.md §7).
+
+Every task (``classify``, ``tag``, ``lm``, ``translate``) has one frozen dataclass of frozen
+dataclasses (``model``, ``data``, ``train``, …), as nanoGPT's ``GPTConfig``. A configuration is
+built in three layers, later ones winning:
+
+1. the dataclass defaults;
+2. a TOML file (``--config CFG.toml``) or a configuration shipped with rnnkit by name
+   (``--config ptb-small``: ``rnnkit/configs/ptb-small.toml``), whose tables mirror the sections;
+3. ``--set section.field=value`` overrides, each type-checked against the field it names.
+
+Override values are parsed by the field's type: ``int``, ``float``, ``bool`` (``true``/``false``,
+``yes``/``no``, ``1``/``0``), ``str``, ``None`` (``none`` or ``null`` where the field allows it),
+and tuples as comma-separated items (``data.pipeline=lower,tweet``). A name that is not a field,
+or a value that does not parse, raises :class:`~rnnkit.errors.ConfigError` naming the key and
+listing the valid ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rnnkit.errors import ConfigError, DataFormatError
+
+__all__ = [
+    "apply_overrides",
+    "build_config",
+    "config_from_dict",
+    "config_to_dict",
+    "parse_override",
+    "read_config_file",
+    "shipped_configs",
+]
+
+C = TypeVar("C")
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+_NONE = {"none", "null"}
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A frozen config dataclass as a JSON-ready dict (nested dataclasses as dicts)."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise TypeError(f"expected a dataclass instance, got {type(config).__name__}")
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(cls: type[C], data: Any, source: str | Path = "<config>", key: str = "") -> C:
+    """Rebuild the dataclass ``cls`` from ``data``; unknown keys or bad values raise
+    :class:`~rnnkit.errors.DataFormatError` naming ``source`` and the ``key`` path."""
+    where = key or cls.__name__
+    if not isinstance(data, Mapping):
+        raise DataFormatError(source, f'"{where}" must be a JSON object')
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise DataFormatError(source, f'unknown keys in "{where}": {", ".join(unknown)}')
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, value in data.items():
+        nested = _dataclass_in(hints[name])
+        if nested is not None and isinstance(value, Mapping):
+            value = config_from_dict(nested, value, source, f"{where}.{name}")
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[name] = value
+    try:
+        return cls(**values)
+    except (ConfigError, TypeError, ValueError) as err:
+        raise DataFormatError(source, f'bad "{where}": {err}') from None
+
+
+def _dataclass_in(hint: Any) -> type | None:
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return hint
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        for arg in typing.get_args(hint):
+            found = _dataclass_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def shipped_configs() -> list[str]:
+    """Names of the configurations shipped with rnnkit (``rnnkit/configs/*.toml``)."""
+    folder = resources.files("rnnkit") / "configs"
+    if not folder.is_dir():
+        return []
+    names = (p.name for p in folder.iterdir())
+    return sorted(n.removesuffix(".toml") for n in names if n.endswith(".toml"))
+
+
+def read_config_file(spec: str | Path) -> tuple[dict[str, Any], str]:
+    """The tables of a TOML file, or of a shipped configuration named ``spec``; and its source."""
+    path = Path(spec)
+    if not path.is_file() and str(spec) in shipped_configs():
+        resource = resources.files("rnnkit") / "configs" / f"{spec}.toml"
+        return _parse_toml(resource.read_text(encoding="utf-8"), f"rnnkit/configs/{spec}.toml")
+    if not path.is_file():
+        shipped = ", ".join(shipped_configs()) or "none"
+        raise ConfigError(f"{spec}: no such config file (shipped configs: {shipped})")
+    return _parse_toml(path.read_text(encoding="utf-8"), str(path))
+
+
+def _parse_toml(text: str, source: str) -> tuple[dict[str, Any], str]:
+    try:
+        return tomllib.loads(text), source
+    except tomllib.TOMLDecodeError as err:
+        # Python 3.11's error carries the position only in its message: "… (at line 2, column 8)"
+        message = str(err.args[0])
+        found = re.search(r" \(at line (\d+), column \d+\)$", message)
+        line = int(found.group(1)) if found else None
+        raise DataFormatError(source, f"not valid TOML: {message}", line) from None
+
+
+def build_config(
+    cls: type[C],
+    config_file: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    base: C | None = None,
+) -> C:
+    """``cls``'s configuration: ``base`` (or the defaults), then ``config_file``, then
+    ``overrides`` (``"section.field=value"`` strings)."""
+    config = base if base is not None else cls()
+    if config_file is not None:
+        tables, source = read_config_file(config_file)
+        merged = _merge(config_to_dict(config), tables)
+        config = config_from_dict(cls, merged, source)
+    return apply_overrides(config, overrides)
+
+
+def _merge(into: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(into)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def apply_overrides(config: C, overrides: Iterable[str]) -> C:
+    """``config`` with each ``"a.b.c=value"`` of ``overrides`` applied, type-checked."""
+    for override in overrides:
+        path, raw = _split(override)
+        config = _set(config, path, raw, path)
+    return config
+
+
+def _split(override: str) -> tuple[list[str], str]:
+    key, sep, value = override.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {override!r}: expected key=value, e.g. model.hidden_size=128")
+    return key.split("."), value.strip()
+
+
+def _set(config: Any, path: list[str], raw: str, full: list[str]) -> Any:
+    name = ".".join(full)
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    head = path[0]
+    if head not in fields:
+        prefix = ".".join(full[: len(full) - len(path)])
+        valid = ", ".join(f"{prefix}.{f}" if prefix else f for f in fields)
+        raise ConfigError(f"--set {name}: no such option; valid here: {valid}")
+    hint = typing.get_type_hints(type(config))[head]
+    current = getattr(config, head)
+    if len(path) > 1:
+        if not dataclasses.is_dataclass(current):
+            raise ConfigError(f"--set {name}: {'.'.join(full[: -len(path) + 1])} has no fields")
+        value = _set(current, path[1:], raw, full)
+    else:
+        if dataclasses.is_dataclass(current):
+            raise ConfigError(f"--set {name}: a section; set one of its fields ({name}.…)")
+        value = parse_override(raw, hint, name)
+    try:
+        return dataclasses.replace(config, **{head: value})
+    except (ConfigError, TypeError, ValueError) as err:
+        raise ConfigError(f"--set {name}={raw}: {err}") from None
+
+
+def parse_override(raw: str, hint: Any, name: str = "value") -> Any:
+    """``raw`` parsed as the type ``hint`` (see the module docstring for the rules)."""
+    origin = typing.get_origin(hint)
+    if isinstance(hint, types.UnionType) or origin is typing.Union:
+        options = typing.get_args(hint)
+        if type(None) in options and raw.lower() in _NONE:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return parse_override(raw, option, name)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[0] if len(errors) == 1 else f"--set {name}: bad value {raw!r}")
+    if origin is typing.Literal:
+        choices = typing.get_args(hint)
+        if raw not in choices:
+            raise ConfigError(f"--set {name}: {raw!r} is not one of {', '.join(choices)}")
+        return raw
+    if origin is tuple:
+        args = typing.get_args(hint)
+        items = [s.strip() for s in raw.split(",") if s.strip()]
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(parse_override(s, args[0], name) for s in items)
+        if len(items) != len(args):
+            raise ConfigError(f"--set {name}: expected {len(args)} comma-separated values")
+        return tuple(parse_override(s, a, name) for s, a in zip(items, args, strict=True))
+    if hint is bool:
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ConfigError(f"--set {name}: expected true or false, got {raw!r}")
+    if hint is int or hint is float:
+        try:
+            return hint(raw)
+        except ValueError:
+            raise ConfigError(f"--set {name}: expected {hint.__name__}, got {raw!r}") from None
+    if hint is str:
+        return raw
+    raise ConfigError(f"--set {name}: options of type {hint} cannot be set from the command line")
