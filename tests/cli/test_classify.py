@@ -10,6 +10,7 @@ from tests.models.test_classify import write_csv
 from tests.models.test_text_classifier import make_texts
 
 SETS = [
+    "model.embeddings=none",
     "model.embedding_dim=8",
     "model.hidden_size=8",
     "data.pipeline=lower,split",

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from rnnkit import __version__
-from rnnkit.errors import ConfigError, DataFormatError
+from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
 from rnnkit.models.base import (
     config_from_dict,
     config_to_dict,
@@ -55,3 +55,16 @@ def test_run_config_round_trip_and_checks(tmp_path):
     path.unlink()
     with pytest.raises(DataFormatError, match="missing"):
         read_run_config(tmp_path)
+
+
+def test_top_level_load_is_lazy_and_restores_runs(tmp_path):
+    import subprocess
+    import sys
+
+    code = "import sys, rnnkit; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    import rnnkit
+
+    with pytest.raises(RnnkitError, match="not a run directory"):
+        rnnkit.load(tmp_path / "missing")

@@ -1,5 +1,5 @@
-import dataclasses
 import csv
+import dataclasses
 import json
 
 import numpy as np

@@ -9,6 +9,7 @@ from rnnkit.data.batching import encode
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
 from rnnkit.models import load
 from rnnkit.models.classifier import ClassifierConfig, build_classifier
+from rnnkit.models.hierarchical import boundary_ids
 from rnnkit.models.text_classifier import TextClassifier
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import Vocab
@@ -25,6 +26,8 @@ def make_texts(n, seed=0):
         words = [rng.choice(WORDS[label]) for _ in range(rng.randrange(1, 6))]
         words += [rng.choice(WORDS["neu"]) for _ in range(rng.randrange(0, 4))]
         rng.shuffle(words)
+        if rng.random() < 0.5:  # some texts are several sentences (hierarchical models)
+            words.insert(rng.randrange(len(words) + 1), rng.choice([".", "!", "?"]))
         texts.append(" ".join(w.upper() if rng.random() < 0.2 else w for w in words))
         labels.append(label)
     return texts, labels
@@ -34,7 +37,7 @@ def train_small(config, texts, labels, steps=6):
     pipeline = Pipeline(["lower", "split"])
     vocab = Vocab.build(pipeline.batch(texts))
     names = sorted(set(labels))
-    model = build_classifier(config, len(vocab), len(names))
+    model = build_classifier(config, len(vocab), len(names), boundaries=boundary_ids(vocab))
     clf = TextClassifier(model, config, vocab, names, pipeline, max_length=50)
     batches = clf.batches(texts, labels, batch_size=8)
     train = TrainConfig(max_epochs=10, max_steps=steps, progress=False, plots=False, device="cpu")
@@ -51,6 +54,8 @@ CONTRACT_CONFIGS = [
     ClassifierConfig(pooling="attention", class_weights="balanced", **SMALL),
     ClassifierConfig(pooling="attention", attention_size=4, **SMALL),
     ClassifierConfig(pooling="attention", skip_connections=True, num_layers=2, **SMALL),
+    ClassifierConfig(pooling="attention", hierarchical=True, **SMALL),
+    ClassifierConfig(pooling="max", hierarchical=True, bidirectional=False, **SMALL),
 ]
 
 

@@ -9,6 +9,7 @@ chain; :func:`build_classifier` makes them from a :class:`ClassifierConfig`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,7 @@ from rnnkit.data.batching import PaddedBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.embedder import Embedder
 from rnnkit.models.encoder import SkipEncoder
+from rnnkit.models.hierarchical import HierarchicalEncoder
 from rnnkit.nn import RNN
 from rnnkit.nn.pooling import POOLINGS, Pooling, make_pooling
 
@@ -59,6 +61,9 @@ class ClassifierConfig:
         mlp_hidden: width of the head's hidden layer (``None``: a linear head).
         head_dropout: dropout before each layer of the head.
         class_weights: ``"balanced"`` weights the loss of class ``c`` by ``N / (C · N_c)``.
+        hierarchical: read long documents as spans of sentences
+            (:class:`~rnnkit.models.hierarchical.HierarchicalEncoder`): a bidirectional RNN and
+            ``pooling`` per span, then an RNN with ``num_layers`` over the span vectors.
     """
 
     embedding_dim: int | None = None
@@ -76,12 +81,15 @@ class ClassifierConfig:
     mlp_hidden: int | None = None
     head_dropout: float = 0.0
     class_weights: str = "none"
+    hierarchical: bool = False
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
             raise ConfigError(f"model.pooling must be one of {', '.join(POOLINGS)}")
         if self.class_weights not in CLASS_WEIGHTS:
             raise ConfigError(f"model.class_weights must be one of {', '.join(CLASS_WEIGHTS)}")
+        if self.skip_connections and self.hierarchical:
+            raise ConfigError("model.skip_connections and model.hierarchical do not combine")
         if self.skip_connections and self.pooling == "last":
             raise ConfigError("model.skip_connections needs mean, max or attention pooling")
         for name in ("embedding_dropout", "dropout", "head_dropout"):
@@ -180,13 +188,19 @@ class Classifier(nn.Module):
 
     def forward(self, batch: PaddedBatch) -> ClassifierOutput:
         embedded = self.embedder(batch.ids)  # (B, T, E)
-        states, _ = self.encoder(embedded, batch.lengths)  # (B, T, F)
-        pooled = self.pooling(states, batch.lengths)
+        if isinstance(self.encoder, HierarchicalEncoder):
+            doc = self.encoder(embedded, batch.lengths, batch.ids)  # states (B, S, F)
+            pooled = self.pooling(doc.states, doc.count)
+            attention = doc.token_weights(pooled.weights)
+        else:
+            states, _ = self.encoder(embedded, batch.lengths)  # (B, T, F)
+            pooled = self.pooling(states, batch.lengths)
+            attention = pooled.weights
         logits = self.head(pooled.vector)  # (B, C)
         loss = None
         if batch.labels is not None:
             loss = F.cross_entropy(logits.float(), batch.labels, weight=self.class_weights)
-        return ClassifierOutput(logits, loss, pooled.weights)
+        return ClassifierOutput(logits, loss, attention)
 
 
 def _size(part: nn.Module, name: str) -> int:
@@ -227,8 +241,11 @@ def build_classifier(
     num_labels: int,
     embeddings: Tensor | None = None,
     class_weights: Tensor | None = None,
+    boundaries: Sequence[int] = (),
 ) -> Classifier:
-    """A :class:`Classifier` as ``config`` says; ``embeddings`` ``(V, E)`` initialise the table."""
+    """A :class:`Classifier` as ``config`` says; ``embeddings`` ``(V, E)`` initialise the table;
+    ``boundaries`` are the ids that end a span of a hierarchical model (see
+    :func:`~rnnkit.models.hierarchical.boundary_ids`)."""
     c = config
     dim = embedding_dim(c, embeddings)
     if embeddings is not None and embeddings.shape[1] != dim:
@@ -236,18 +253,14 @@ def build_classifier(
             f"the word vectors have {embeddings.shape[1]} dimensions but model.embedding_dim is "
             f"{dim}; set model.embedding_dim={embeddings.shape[1]} (or leave it unset)"
         )
-    embedder = Embedder(
-        vocab_size, dim, 0, c.freeze_embeddings, c.embedding_dropout, embeddings
-    )
+    embedder = Embedder(vocab_size, dim, 0, c.freeze_embeddings, c.embedding_dropout, embeddings)
     encoder: nn.Module
-    if c.skip_connections:
-        encoder = SkipEncoder(
-            c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
-        )
+    if c.hierarchical:
+        encoder = _hierarchical(c, dim, boundaries)
+    elif c.skip_connections:
+        encoder = SkipEncoder(c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
     else:
-        encoder = RNN(
-            c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
-        )
+        encoder = RNN(c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
     pooling = make_pooling(
         c.pooling,
         _size(encoder, "output_size"),
@@ -256,3 +269,17 @@ def build_classifier(
     )
     head = MLPHead(pooling.output_size, num_labels, c.mlp_hidden, c.head_dropout)
     return Classifier(embedder, encoder, pooling, head, class_weights)
+
+
+def _hierarchical(c: ClassifierConfig, dim: int, boundaries: Sequence[int]) -> HierarchicalEncoder:
+    word_rnn = RNN(c.mode, dim, c.hidden_size, 1, bidirectional=True)
+    span_pooling = make_pooling(c.pooling, 2 * c.hidden_size, True, c.attention_size)
+    span_rnn = RNN(
+        c.mode,
+        span_pooling.output_size,
+        c.hidden_size,
+        c.num_layers,
+        c.bidirectional,
+        c.dropout,
+    )
+    return HierarchicalEncoder(word_rnn, span_pooling, span_rnn, boundaries)

@@ -29,6 +29,7 @@ from rnnkit.models.classifier import (
     embedding_dim,
 )
 from rnnkit.models.embedder import pretrained_matrix
+from rnnkit.models.hierarchical import boundary_ids
 from rnnkit.models.text_classifier import TASK, Prediction, TextClassifier
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 from rnnkit.text.vocab import Vocab
@@ -202,7 +203,10 @@ def _build_model(
         weights = balanced_class_weights([index[x] for x in train_labels], len(labels))
     config = dataclasses.replace(config, embedding_dim=embedding_dim(config, embeddings))
     torch.manual_seed(seed)
-    return build_classifier(config, len(vocab), len(labels), embeddings, weights), config
+    model = build_classifier(
+        config, len(vocab), len(labels), embeddings, weights, boundary_ids(vocab)
+    )
+    return model, config
 
 
 def _load_vectors(spec: str) -> WordVectors:

@@ -25,6 +25,7 @@ from rnnkit.models.base import (
     write_run_config,
 )
 from rnnkit.models.classifier import Classifier, ClassifierConfig, build_classifier
+from rnnkit.models.hierarchical import boundary_ids
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import load_weights, save_weights
@@ -178,7 +179,7 @@ class TextClassifier:
         except ConfigError as err:
             raise DataFormatError(source, f"bad pipeline: {err}") from None
         max_length = (doc.get("data") or {}).get("max_length")
-        model = build_classifier(config, len(vocab), len(labels))
+        model = build_classifier(config, len(vocab), len(labels), boundaries=boundary_ids(vocab))
         load_weights(model, Path(run_dir) / WEIGHTS_FILE)
         return cls(model.to(device), config, vocab, labels, pipeline, max_length)
 
