@@ -83,3 +83,18 @@ def test_missing_file_exit_2(tmp_path, capsys):
 def test_unknown_dataset_lists_names(capsys):
     code, _, err = run(["data", "info", "no-such-set"], capsys)
     assert code == 2 and "tweets" in err
+
+
+def test_data_distant_writes_a_classification_csv(tmp_path, capsys):
+    src = tmp_path / "raw.txt"
+    src.write_text("good game :)\nawful :(\nnothing here\nyay :) :D\n", encoding="utf-8")
+    out = tmp_path / "distant.csv"
+    code, stdout, _ = run(
+        ["data", "distant", str(src), "--labels", "emoticon", "--out", str(out)], capsys
+    )
+    assert code in (None, 0)
+    from rnnkit.data.formats import read_classification
+
+    rows = [(e.text, e.label) for e in read_classification(out)]
+    assert rows == [("good game", ":)"), ("awful", ":("), ("yay", ":)"), ("yay", ":D")]
+    assert "4 examples" in stdout

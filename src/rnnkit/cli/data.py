@@ -107,3 +107,47 @@ def data_check(
         print(json.dumps(stats.to_json(), ensure_ascii=False))
     else:
         console.print(render_stats(stats))
+
+
+@data_app.command("distant")
+def data_distant(
+    source: Annotated[
+        str,
+        typer.Argument(help="Raw texts: CSV/JSONL with a text column, a .txt file, NAME:SPLIT."),
+    ],
+    labels: Annotated[str, typer.Option("--labels", help="emoji | emoticon | hashtag")],
+    out: Annotated[Path, typer.Option("--out", help="The classification CSV to write.")],
+    top: Annotated[int, typer.Option(help="Keep the most frequent markers as labels.")] = 64,
+    min_count: Annotated[int, typer.Option(help="Drop markers seen fewer times.")] = 1,
+) -> None:
+    """Distant supervision: turn raw texts into (text without the marker, marker) examples.
+
+    A text with several distinct markers gives one example per marker (Felbo et al. 2017);
+    texts without a marker are dropped. The output is a classification CSV for rnnkit train.
+
+    Example: rnnkit data distant tweets:train --labels hashtag --out distant.csv
+    """
+    from rnnkit.data import datasets
+    from rnnkit.data.distant import distant_examples
+    from rnnkit.data.formats import read_classification, write_classification
+
+    path = datasets.resolve(source)
+    if path.suffix in (".csv", ".jsonl", ".json"):
+        texts = [ex.text for ex in read_classification(path, label_optional=True)]
+    else:
+        texts = path.read_text(encoding="utf-8").splitlines()
+    result = distant_examples(texts, labels, top=top, min_count=min_count)
+    if not result.examples:
+        from rnnkit.errors import RnnkitError
+
+        raise RnnkitError(f"{path}: no text holds a marker of kind {labels!r}")
+    write_classification(out, result.examples)
+    table = Table("marker", "texts", title=f"most frequent {labels} markers")
+    for marker, count in result.counts.most_common(10):
+        table.add_row(marker, f"{count:,}")
+    console.print(table)
+    console.print(
+        f"{len(result.examples):,} examples, {len({e.label for e in result.examples})} labels, "
+        f"from {len(texts):,} texts ({result.without_marker:,} without a marker); wrote {out}",
+        highlight=False,
+    )
