@@ -120,7 +120,7 @@ def test_load_refuses_broken_run_directories(tmp_path):
     doc = json.loads(config.read_text())
     changes: list[tuple[dict[str, Any], str]] = [
         ({"format_version": 99}, "format_version 99"),
-        ({"task": "tag"}, "no loader for task 'tag'"),
+        ({"task": "parse"}, "no loader for task 'parse'"),
         ({"labels": "pos"}, "labels"),
         ({"model": {**doc["model"], "pooling": "sum"}}, "pooling"),
         ({"model": {**doc["model"], "colour": 1}}, "unknown keys"),

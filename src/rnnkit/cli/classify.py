@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
+from rich.table import Table
+
 from rnnkit.cli.common import (
     ConfigFile,
     DevFile,
     EvaluateArgs,
+    InitFrom,
     OutDir,
     PredictArgs,
     ResumeFlag,
@@ -34,24 +37,41 @@ def train_classify(
     overrides: SetOption = None,
     seed: SeedOption = 0,
     resume: ResumeFlag = False,
+    init_from: InitFrom = None,
 ) -> None:
     """Train a text classifier (embeddings → RNN → pooling → MLP) on CSV/JSONL files.
 
     Writes the run directory: config.json (with the preprocessing pipeline, vocabulary and
     labels), model.safetensors, metrics.json, train_log.jsonl and plots.
 
+    With --init-from, the embeddings (by shared word) and the encoder of a pretrained run
+    (a language model, or a classifier trained by distant supervision) start the model, and
+    --set finetune.strategy=full|last|new-then-full|chain-thaw|gradual says how it is trained.
+
     Example: rnnkit train classify --train tweets:train --dev tweets:dev --test tweets:test
-    --out runs/tweets --set model.embeddings=glove-6b-50d
+    --out runs/tweets --set model.hidden_size=64
     """
     from rnnkit.config import build_config
     from rnnkit.models.classify import ClassifyConfig, train_classifier
     from rnnkit.training.metrics import report_table
 
-    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
+    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume, init_from)
     cfg = build_config(ClassifyConfig, args.config, args.overrides)
     result = train_classifier(
-        args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
+        args.train,
+        args.dev,
+        args.out,
+        cfg,
+        args.seed,
+        args.resume,
+        test_path=args.test,
+        init_from=args.init_from,
     )
+    if len(result.steps) > 1:
+        steps = Table("step", "trains", "seconds", title=f"{cfg.finetune.strategy} fine-tuning")
+        for step in result.steps:
+            steps.add_row(step.name, ", ".join(step.trainable), f"{step.seconds:.0f}")
+        console.print(steps)
     console.print(report_table(result.dev, title=f"dev: {args.dev}"))
     if result.test is not None:
         console.print(report_table(result.test, title=f"test: {args.test}"))

@@ -31,11 +31,20 @@ from rnnkit.models.classifier import (
 from rnnkit.models.embedder import pretrained_matrix
 from rnnkit.models.hierarchical import boundary_ids
 from rnnkit.models.text_classifier import TASK, Prediction, TextClassifier
+from rnnkit.models.transfer import TransferReport, init_from_run
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import has_checkpoint
+from rnnkit.training.finetune import (
+    FinetuneConfig,
+    FinetuneStep,
+    StepResult,
+    fit_plan,
+    layer_groups,
+    plan_steps,
+)
 from rnnkit.training.metrics import ClassificationReport, classification_report
-from rnnkit.training.recipe import TrainConfig, build_trainer
+from rnnkit.training.recipe import TrainConfig
 
 __all__ = [
     "ClassifyConfig",
@@ -74,23 +83,27 @@ class ClassifyDataConfig:
 @dataclass(frozen=True)
 class ClassifyConfig:
     """The whole configuration of ``rnnkit train classify`` (``--set model.x=…``, ``data.x``,
-    ``train.x``)."""
+    ``train.x``, ``finetune.x`` for runs started ``--init-from`` a pretrained run)."""
 
     model: ClassifierConfig = field(default_factory=ClassifierConfig)
     data: ClassifyDataConfig = field(default_factory=ClassifyDataConfig)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(early_stopping="macro_f1", patience=3)
     )
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """The trained classifier, its dev (and test) scores, and the training time in seconds."""
+    """The trained classifier, its dev (and test) scores, the training time in seconds, the
+    steps of its fine-tuning plan, and what was loaded from ``init_from``."""
 
     classifier: TextClassifier
     dev: ClassificationReport
     test: ClassificationReport | None
     seconds: float
+    steps: list[StepResult] = field(default_factory=list)
+    transfer: TransferReport | None = None
 
 
 def train_classifier(
@@ -103,6 +116,7 @@ def train_classifier(
     *,
     test_path: str | Path | None = None,
     vectors: WordVectors | None = None,
+    init_from: str | Path | None = None,
 ) -> TrainResult:
     """Train a classifier on a CSV / JSON-lines file and write the run directory ``out_dir``.
 
@@ -115,6 +129,9 @@ def train_classifier(
         resume: continue an interrupted run in ``out_dir`` (same data, config and seed).
         vectors: ``(words, matrix (N, E))`` to initialise the embeddings; when ``None`` and
             ``config.model.embeddings`` names a file or data set, it is loaded from there.
+        init_from: a run directory (a classifier, a language model) whose embeddings and
+            encoder start this model (:mod:`rnnkit.models.transfer`); it is then trained by the
+            plan of ``config.finetune`` (:mod:`rnnkit.training.finetune`).
     """
     cfg = config or ClassifyConfig()
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
@@ -133,20 +150,48 @@ def train_classifier(
     clf = TextClassifier(model, model_cfg, vocab, labels, pipeline, cfg.data.max_length)
     train_batches = _batches(clf, train, train_path, cfg.data)
     dev_batches = _batches(clf, dev, dev_path, cfg.data)
-    extra = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
+    extra = {
+        "data": config_to_dict(cfg.data),
+        "train": config_to_dict(train_cfg),
+        "finetune": config_to_dict(cfg.finetune),
+        "init_from": str(init_from) if init_from is not None else None,
+    }
     _check_out_dir(out_dir, resume, clf, extra)
+    groups = layer_groups(model)
+    transfer = None
+    steps = [FinetuneStep("full", tuple(groups))]
+    if init_from is not None:
+        transfer = init_from_run(model, vocab, init_from)
+        for group, status, detail in transfer.rows(groups):
+            logger.info("init from %s: %-24s %-8s %s", init_from, group, status, detail)
+        steps = plan_steps(list(groups), transfer.new_groups(groups), cfg.finetune)
     clf.save(out_dir, extra)
-    trainer = build_trainer(model, train_cfg, out_dir, evaluate_fn=classifier_metrics)
-    trainer.fit(train_batches, dev_batches, resume=resume)
-    seconds = trainer.elapsed  # a resumed run counts the time of its earlier parts too
+    frozen = ["embedder"] if model_cfg.freeze_embeddings else []
+    done = fit_plan(
+        model,
+        steps,
+        train_cfg,
+        cfg.finetune,
+        Path(out_dir),
+        train_batches,
+        dev_batches,
+        resume=resume,
+        frozen=frozen,
+        evaluate_fn=classifier_metrics,
+    )
+    seconds = sum(step.seconds for step in done)  # resumed runs count their earlier parts too
     clf.save(out_dir, extra)
     dev_report = evaluate_classifier(clf, dev, dev_path)
     test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
-    metrics: dict[str, Any] = {"dev": dev_report.to_json(), "train_seconds": seconds}
+    metrics: dict[str, Any] = {
+        "dev": dev_report.to_json(),
+        "train_seconds": seconds,
+        "steps": [{"name": st.name, "seconds": st.seconds} for st in done],
+    }
     if test_report is not None:
         metrics["test"] = test_report.to_json()
     write_json(Path(out_dir) / "metrics.json", metrics)
-    return TrainResult(clf, dev_report, test_report, seconds)
+    return TrainResult(clf, dev_report, test_report, seconds, done, transfer)
 
 
 def _check_out_dir(
@@ -154,13 +199,13 @@ def _check_out_dir(
 ) -> None:
     """Refuse to overwrite a run, and to resume one with other data or options."""
     if not resume:
-        if has_checkpoint(out_dir):
+        if _started(out_dir):
             raise ConfigError(
                 f"{out_dir} already holds a training run; resume it (--resume) "
                 "or choose a new output directory"
             )
         return
-    if not has_checkpoint(out_dir):
+    if not _started(out_dir):
         raise ConfigError(f"{out_dir} holds no checkpoint to resume")
     saved = read_run_config(out_dir, TASK)
     now = {
@@ -175,6 +220,14 @@ def _check_out_dir(
             f"cannot resume {out_dir}: its {', '.join(changed)} differ from this run's "
             "(same data, config and seed needed)"
         )
+
+
+def _started(out_dir: str | Path) -> bool:
+    """Whether ``out_dir`` holds a run's checkpoint (or a fine-tuning step's)."""
+    steps = Path(out_dir) / "finetune"
+    return has_checkpoint(out_dir) or (
+        steps.is_dir() and any(has_checkpoint(d) for d in steps.iterdir())
+    )
 
 
 def _build_model(

@@ -22,7 +22,7 @@ from rnnkit.training.callbacks import (
     GradientClipping,
     LRScheduler,
 )
-from rnnkit.training.optim import OptimConfig, ScheduleConfig
+from rnnkit.training.optim import OptimConfig, ScheduleConfig, build_optimizer
 from rnnkit.training.plots import PlotCurves
 from rnnkit.training.progress import ProgressBar
 from rnnkit.training.train_log import JsonlLogger
@@ -90,11 +90,13 @@ def build_trainer(
     callbacks: Iterable[Callback] = (),
     count_fn: Callable[[Any], int] | None = None,
     count_unit: str = "examples",
+    param_groups: Iterable[dict[str, Any]] | None = None,
 ) -> Trainer:
     """A Trainer for ``model`` set up as ``cfg`` says, writing into ``run_dir``.
 
     Checkpoints, the log and plots need ``run_dir``; without one they are left out. Extra
-    ``callbacks`` join the standard ones.
+    ``callbacks`` join the standard ones. ``param_groups`` (PyTorch's ``[{"params": …, "lr":
+    …}]``) replace the default optimisation of every trainable parameter at ``cfg.optim.lr``.
     """
     standard: list[Callback] = [LRScheduler(cfg.schedule)]
     if cfg.clip_norm is not None or cfg.clip_value is not None:
@@ -106,9 +108,10 @@ def build_trainer(
         standard += [JsonlLogger(every=cfg.log_every), Checkpoint(every=cfg.checkpoint_every)]
         if cfg.plots:
             standard.append(PlotCurves())
+    optimizer = cfg.optim if param_groups is None else build_optimizer(param_groups, cfg.optim)
     return Trainer(
         model,
-        cfg.optim,
+        optimizer,
         loss_fn=loss_fn,
         evaluate_fn=evaluate_fn,
         callbacks=[*standard, *callbacks],

@@ -132,7 +132,10 @@ class Trainer:
         self.bf16 = resolve_bf16(bf16, self.device, device)
         self.model = model.to(self.device)
         if isinstance(optimizer, OptimConfig):
-            optimizer = build_optimizer(self.model.parameters(), optimizer)
+            # frozen parameters (requires_grad False) get no optimiser state at all
+            optimizer = build_optimizer(
+                (p for p in self.model.parameters() if p.requires_grad), optimizer
+            )
         self.optimizer = optimizer
         self.loss_fn = loss_fn
         self.evaluate_fn = evaluate_fn
