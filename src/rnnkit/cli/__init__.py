@@ -12,6 +12,7 @@ all imported here, so a new task's commands need only a new module.
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -25,8 +26,21 @@ for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
 
+def _show_info_logs() -> None:
+    """Print the library's INFO messages (vector coverage, skipped lines, what --init-from
+    loaded) on stderr, so that stdout keeps only the command's output (tables, JSON)."""
+    log = logging.getLogger("rnnkit")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    if log.level == logging.NOTSET or log.level > logging.INFO:
+        log.setLevel(logging.INFO)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``rnnkit`` script: user errors become one line and exit status 2."""
+    _show_info_logs()
     try:
         app(args=list(argv) if argv is not None else None, prog_name="rnnkit")
     except RnnkitError as err:
