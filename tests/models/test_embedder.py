@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.models.embedder import Embedder, pretrained_matrix
+from rnnkit.models.embedder import Embedder, pretrained_matrix, word_pieces
 from rnnkit.text.vocab import Vocab
 
 
@@ -64,3 +64,33 @@ def test_embedder_rejects_bad_options(args, error):
         Embedder(*args)
     with pytest.raises(ShapeError):
         Embedder(5, 3, weight=torch.zeros(4, 3))
+
+
+@pytest.mark.parametrize(
+    ("token", "pieces"),
+    [
+        ("don't", ["do", "n't"]),
+        ("Can't", ["ca", "n't"]),
+        ("google's", ["google", "'s"]),
+        ("I'm", ["i", "'m"]),
+        ("#Patriots", ["patriots"]),
+        ("$aapl", ["aapl"]),
+        ("self-driving", ["self", "driving"]),
+        ("plain", []),
+        ("#", []),
+    ],
+)
+def test_word_pieces_follow_treebank_tokenization(token, pieces):
+    assert word_pieces(token) == pieces
+
+
+def test_missing_words_take_the_mean_of_their_pieces():
+    words = ["do", "n't", "patriots", "self"]
+    vectors = np.arange(16, dtype=np.float32).reshape(4, 4)
+    vocab = Vocab.build([["don't", "#patriots", "self-driving"]])
+    matrix, coverage = pretrained_matrix(vocab, words, vectors)
+    np.testing.assert_allclose(matrix[vocab.id("don't")].numpy(), vectors[:2].mean(0))
+    np.testing.assert_array_equal(matrix[vocab.id("#patriots")].numpy(), vectors[2])
+    # "driving" is missing: a word is built from its pieces only when all are known
+    assert not np.allclose(matrix[vocab.id("self-driving")].numpy(), vectors[3])
+    assert coverage.found == 2 and coverage.pieces == 2 and coverage.total == 3

@@ -245,10 +245,11 @@ def _build_model(
     if vectors is not None:
         embeddings, coverage = pretrained_matrix(vocab, vectors[0], vectors[1], seed=seed)
         logger.info(
-            "word vectors cover %d of %d words (%.1f%%)",
+            "word vectors cover %d of %d words (%.1f%%; %d of them as the mean of their pieces)",
             coverage.found,
             coverage.total,
             100 * coverage.ratio,
+            coverage.pieces,
         )
     weights = None
     if config.class_weights == "balanced":

@@ -1,14 +1,19 @@
 """The embedder: token ids ``(B, T)`` to vectors ``(B, T, E)``, trained or from word vectors.
 
 Initialisation from pretrained vectors (:func:`pretrained_matrix`): a vocabulary entry takes the
-vector of the same word, else of its lowercased form (GloVe 6B is lowercased); ``<pad>`` is the
-zero vector; every other entry, ``<unk>`` and the specials included, is drawn from
-``N(mu, sigma^2)`` with the per-dimension mean and standard deviation of the pretrained matrix, so
-the missing words have the scale of the known ones (a seeded generator: repeatable).
+vector of the same word, else of its lowercased form (GloVe 6B is lowercased); else, when it is
+a word the vectors' tokenizer would have cut into pieces, the mean of the pieces' vectors
+(:func:`word_pieces`: ``#patriots`` → ``patriots``; ``don't`` → ``do n't`` and ``i'm`` → ``i 'm``,
+as the Penn Treebank tokenization of GloVe's corpus; ``self-driving`` → ``self driving``), which
+keeps negations such as ``didn't`` from starting as noise. ``<pad>`` is the zero vector; every
+other entry, ``<unk>`` and the specials included, is drawn from ``N(mu, sigma^2)`` with the
+per-dimension mean and standard deviation of the pretrained matrix, so the missing words have
+the scale of the known ones (a seeded generator: repeatable).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,15 +24,34 @@ from torch import Tensor, nn
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.text.vocab import PAD, Vocab
 
-__all__ = ["Coverage", "Embedder", "pretrained_matrix"]
+__all__ = ["Coverage", "Embedder", "pretrained_matrix", "word_pieces"]
+
+_CLITIC = re.compile(r"^(.+?)(n't|'s|'m|'re|'ve|'ll|'d)$")
+
+
+def word_pieces(token: str) -> list[str]:
+    """The pieces a treebank-style tokenizer would have made of ``token`` (lower-cased), or
+    ``[]`` when it would have kept it whole (see the module docstring)."""
+    word = token.lower().lstrip("#$")
+    if not word:
+        return []
+    if word != token.lower():
+        return [word]
+    clitic = _CLITIC.match(word)
+    if clitic:
+        return [clitic.group(1), clitic.group(2)]
+    parts = [p for p in re.split(r"[-/]", word) if p]
+    return parts if len(parts) > 1 else []
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """How many vocabulary entries (specials excluded) got a pretrained vector."""
+    """How many vocabulary entries (specials excluded) got a pretrained vector: ``found`` the
+    word itself (or its lower case), ``pieces`` the mean of its pieces."""
 
     found: int
     total: int
+    pieces: int = 0
 
     @property
     def ratio(self) -> float:
@@ -55,7 +79,7 @@ def pretrained_matrix(
     for i, w in enumerate(words):
         index.setdefault(w, i)
     specials = set(vocab.specials)
-    found = 0
+    found = pieces = 0
     for row, token in enumerate(vocab):
         if token in specials:
             continue
@@ -63,9 +87,15 @@ def pretrained_matrix(
         if hit is not None:
             out[row] = known[hit]
             found += 1
+            continue
+        hits = [index[p] for p in word_pieces(token) if p in index]
+        if hits and len(hits) == len(word_pieces(token)):
+            out[row] = known[hits].mean(axis=0)
+            pieces += 1
     if PAD in vocab:
         out[vocab.pad_id] = 0.0
-    return torch.from_numpy(out.astype(np.float32)), Coverage(found, len(vocab) - len(specials))
+    coverage = Coverage(found + pieces, len(vocab) - len(specials), pieces)
+    return torch.from_numpy(out.astype(np.float32)), coverage
 
 
 class Embedder(nn.Module):
