@@ -7,11 +7,12 @@ from rnnkit.embeddings.evaluate import (
     evaluate,
     evaluate_analogies,
     evaluate_pairs,
+    parse_pair_files,
     read_analogies,
     read_pairs,
 )
 from rnnkit.embeddings.vectors import Vectors
-from rnnkit.errors import DataFormatError
+from rnnkit.errors import ConfigError, DataFormatError
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "embeddings"
 ANALOGIES = FIXTURES / "analogies.txt"
@@ -148,3 +149,16 @@ def test_pairs_all_oov_is_an_error(tmp_path):
         evaluate_pairs(structured_vectors(), path)
     with pytest.raises(DataFormatError, match="cannot read"):
         read_pairs(tmp_path / "missing.tsv")
+
+
+def test_pair_files_from_the_command_line():
+    assert parse_pair_files(None) is None and parse_pair_files([]) is None
+    got = parse_pair_files(["men=data/men.tsv", "rw.tsv"])
+    assert got == {"men": Path("data/men.tsv"), "rw": Path("rw.tsv")}
+    for bad, message in [
+        (["=x.tsv"], "NAME=FILE"),
+        (["a="], "NAME=FILE"),
+        (["a.tsv", "a=b"], "twice"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_pair_files(bad)

@@ -32,13 +32,13 @@ def test_step_is_adagrad_on_the_objective():
     fx = weighting(x, config.x_max, config.alpha)
     loss = _step(params, squares, rows, cols, torch.log(x), fx, config)
     assert loss == pytest.approx(float(half))
-    # G grows by each pair's own squared gradient
+    # G grows by the square of each pair's own gradient scaled by η (the reference's rule)
     pair_squares = [torch.ones(size, 5) for _ in range(2)]
     for k in range(len(rows)):
         one = 0.5 * glove_loss(w, wc, b, bc, rows[k : k + 1], cols[k : k + 1], x[k : k + 1], config)
         pw, pwc, pb, pbc = torch.autograd.grad(one, [w, wc, b, bc])
-        pair_squares[0] += torch.cat([pw, pb[:, None]], 1) ** 2
-        pair_squares[1] += torch.cat([pwc, pbc[:, None]], 1) ** 2
+        pair_squares[0] += (0.1 * torch.cat([pw, pb[:, None]], 1)) ** 2
+        pair_squares[1] += (0.1 * torch.cat([pwc, pbc[:, None]], 1)) ** 2
     for p, p0, g, sq, want in zip(params, before, grads, squares, pair_squares, strict=True):
         torch.testing.assert_close(sq, want)
         torch.testing.assert_close(p, p0 - 0.1 * g)  # G was 1 before the step

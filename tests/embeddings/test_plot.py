@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rnnkit.embeddings.plot import plot_map, plot_offsets, project
+from rnnkit.embeddings.plot import plot_map, plot_offsets, plot_words, project
 from rnnkit.embeddings.vectors import Vectors
 from rnnkit.errors import ConfigError, RnnkitError
 
@@ -46,3 +46,23 @@ def test_bad_requests(tmp_path):
     with pytest.raises(RnnkitError, match="no word pairs"):
         plot_offsets(vectors(), [], tmp_path / "o.png")
     assert not list(tmp_path.iterdir())
+
+
+def test_plot_words_parses_lists_and_pairs(tmp_path, monkeypatch):
+    import rnnkit.embeddings.plot as plot
+
+    calls = []
+    monkeypatch.setattr(plot, "plot_map", lambda *a: calls.append(("map", a[2], a[4])))
+    monkeypatch.setattr(plot, "plot_offsets", lambda v, p, *a: calls.append(("offsets", p)))
+    v = vectors()
+    plot_words(v, tmp_path / "m.png", ["man, woman", "king"], method="tsne")
+    plot_words(v, tmp_path / "o.png", pairs=["man:woman,king:queen", "walk:walked"])
+    assert calls == [
+        ("map", ["man", "woman", "king"], "tsne"),
+        ("offsets", [("man", "woman"), ("king", "queen"), ("walk", "walked")]),
+    ]
+    for bad in ["man", "man:", "a:b:c"]:
+        with pytest.raises(ConfigError, match="is not A:B"):
+            plot_words(v, tmp_path / "x.png", pairs=[bad])
+    with pytest.raises(ConfigError, match="projection"):
+        plot_words(v, tmp_path / "x.png", method="umap")

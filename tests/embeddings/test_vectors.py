@@ -23,6 +23,7 @@ def test_save_load_round_trip(tmp_path, fmt):
 
 def test_word2vec_text_loads_identically_in_gensim(tmp_path):
     v = random_vectors(seed=3)
+    v = Vectors([*v.words[:-2], "café", "naïve"], v.matrix * 1e3)  # non-ASCII, large values
     path = v.save(tmp_path / "v.txt")
     kv = KeyedVectors.load_word2vec_format(str(path))
     ours = Vectors.load(path)

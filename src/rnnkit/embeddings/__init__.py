@@ -13,10 +13,13 @@ from rnnkit.embeddings.evaluate import (
     evaluate_analogies,
     evaluate_pairs,
 )
+from rnnkit.embeddings.progress import EpochBar, EpochReport
 from rnnkit.embeddings.train import (
     METHODS,
     TrainStats,
+    parse_options,
     save_trained,
+    train_to_dir,
     train_vectors,
     train_vectors_with_stats,
 )
@@ -25,6 +28,8 @@ from rnnkit.embeddings.vectors import Vectors
 __all__ = [
     "METHODS",
     "AnalogyResult",
+    "EpochBar",
+    "EpochReport",
     "PairResult",
     "Report",
     "TrainStats",
@@ -32,7 +37,9 @@ __all__ = [
     "evaluate",
     "evaluate_analogies",
     "evaluate_pairs",
+    "parse_options",
     "save_trained",
+    "train_to_dir",
     "train_vectors",
     "train_vectors_with_stats",
 ]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.embeddings.vectors import Method, Vectors, analogy_scores
-from rnnkit.errors import DataFormatError
+from rnnkit.errors import ConfigError, DataFormatError
 
 RESTRICT_VOCAB = 300_000
 PAIR_SETS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
@@ -324,6 +324,28 @@ def evaluate(
         evaluate_analogies(vectors, analogies, method, restrict_vocab),
         tuple(evaluate_pairs(vectors, p, n, restrict_vocab) for n, p in pairs.items()),
     )
+
+
+def parse_pair_files(items: list[str] | None) -> dict[str, str | Path] | None:
+    """``["men=men.tsv", "rw.tsv"]`` as ``{name: file}`` for :func:`evaluate` (a bare file
+    is named after its stem); ``None`` or empty gives ``None``, the default sets.
+
+    Raises:
+        ConfigError: an empty name or file, or a name given twice.
+    """
+    if not items:
+        return None
+    files: dict[str, str | Path] = {}
+    for item in items:
+        name, sep, file = item.partition("=")
+        if not sep:
+            name, file = Path(item).stem, item
+        if not name.strip() or not file.strip():
+            raise ConfigError(f"pair file {item!r} is not NAME=FILE")
+        if name in files:
+            raise ConfigError(f"pair set {name!r} given twice")
+        files[name.strip()] = Path(file.strip())
+    return files
 
 
 def emb_eval_file(name: str) -> Path:

@@ -4,10 +4,14 @@ Minimises eq. 8 over the non-zero co-occurrences ``X_ij``::
 
     J = Σ_ij f(X_ij) (w_iᵀ w̃_j + b_i + b̃_j − log X_ij)²,   f(x) = min(1, (x / x_max)^α)
 
-with AdaGrad (per-parameter accumulators starting at 1, as in the reference code), over
-shuffled mini-batches of pairs: a batch applies the steps its pairs would take one after the
-other in the reference code, all against the accumulators from before the batch, in one
-vectorised step (``index_add_`` scatters the gradients): no Python loop over pairs.
+with AdaGrad as the reference code (``glove.c``) does it: each parameter steps by
+``η g / √G`` and its accumulator ``G`` starts at 1 and grows by ``(η g)²``, the *scaled*
+gradient's square. (Accumulating ``g²`` instead, as textbook AdaGrad does, shrinks every
+step by a further factor ``η`` once ``G ≫ 1``: 20 times smaller steps at ``η = 0.05``.)
+The pairs are visited in shuffled mini-batches: a batch applies the steps its pairs would
+take one after the other in the reference code, all against the parameters and accumulators
+from before the batch, in one vectorised step (``index_add_`` sums the gradients of a word
+that occurs several times in the batch): no Python loop over pairs.
 The vectors returned are ``W + W̃`` (§4.2).
 """
 
@@ -25,7 +29,13 @@ from rnnkit.errors import ConfigError
 
 @dataclass(frozen=True)
 class GloveConfig:
-    """GloVe's hyper-parameters (the paper's defaults where it gives them)."""
+    """GloVe's hyper-parameters (the paper's defaults where it gives them).
+
+    ``x_max = 100`` suits the paper's corpora of billions of tokens. On a few million tokens
+    most counts are below 1, so nearly every pair weighs ``f < 0.02`` and training crawls:
+    there ``x_max = 10`` (the reference code's demo on text8), ``learning_rate = 0.1`` and
+    about 8 epochs do best on 3M tokens; more over-fit (``benchmarks/embeddings.py``).
+    """
 
     dim: int = 100
     x_max: float = 100.0
@@ -91,7 +101,7 @@ def train_glove(
     size, dim = counts.shape[0], config.dim
     gen = torch.Generator().manual_seed(config.seed)
     # (V, D+1) each: the vector and, in the last column, its bias; the reference code's init
-    params = [(torch.rand(size, dim + 1, generator=gen) - 0.5) / (dim + 1) for _ in range(2)]
+    params = [(torch.rand(size, dim + 1, generator=gen) - 0.5) / dim for _ in range(2)]
     squares = [torch.ones(size, dim + 1) for _ in range(2)]
     logx = torch.log(x)
     fx = weighting(x, config.x_max, config.alpha)
@@ -133,10 +143,11 @@ def _step(
     """One AdaGrad step on a batch of pairs; returns the batch's ``J / 2``.
 
     dJ/2/dw_i = f·diff·w̃_j (and symmetrically for w̃_j); a bias's gradient is f·diff itself.
-    Rows the batch does not touch get a zero gradient, so the dense update leaves them as
-    they are.
+    The word-vector gradients are clipped to ``±grad_clip`` after scaling by ``η`` (the
+    reference's ``grad_clip_value``). Rows the batch does not touch get a zero gradient, so
+    the dense update leaves them as they are.
     """
-    n, dim, rate = len(rows), config.dim, config.learning_rate
+    n, dim = len(rows), config.dim
     if work is None:
         work = _Workspace(params[0].shape[0], dim, n)
     word, ctx = (
@@ -144,14 +155,15 @@ def _step(
         for p, i, v in zip(params, (rows, cols), work.vectors, strict=True)
     )
     diff = (word[:, :dim] * ctx[:, :dim]).sum(1) + word[:, dim] + ctx[:, dim] - logx  # (P,)
-    fdiff = (fx * diff).clamp_(-config.grad_clip, config.grad_clip)[:, None]  # (P, 1)
+    # the reference scales by η before clipping and accumulating: G grows by (η g)²
+    step = (fx * diff * config.learning_rate)[:, None]  # (P, 1)
     for k, (index, other) in enumerate(((rows, ctx), (cols, word))):
         grad = work.grads[k][:n]
-        torch.mul(other, fdiff, out=grad)
-        grad[:, dim] = fdiff[:, 0]
+        torch.mul(other, step, out=grad).clamp_(-config.grad_clip, config.grad_clip)
+        grad[:, dim] = step[:, 0]
         summed = work.summed.zero_().index_add_(0, index, grad)
-        # as the reference code, pair by pair: each pair steps by lr·g/√G with G from before
-        # the batch, and G grows by each pair's g² (not by the square of the row's sum)
-        params[k].addcdiv_(summed, torch.sqrt(squares[k], out=work.root), value=-rate)
+        # pair by pair as the reference: each steps by η·g/√G with G from before the batch,
+        # and G grows by each pair's own (η·g)², not by the square of the row's sum
+        params[k].addcdiv_(summed, torch.sqrt(squares[k], out=work.root), value=-1.0)
         squares[k].add_(work.summed.zero_().index_add_(0, index, grad.square_()))
     return float(0.5 * (fx * diff**2).sum())

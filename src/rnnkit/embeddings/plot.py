@@ -80,6 +80,40 @@ def plot_offsets(
     return _save(fig, out)
 
 
+def plot_words(
+    vectors: Vectors,
+    out: str | Path,
+    words: Sequence[str] | None = None,
+    top: int = 100,
+    method: str = "pca",
+    pairs: Sequence[str] | None = None,
+    seed: int = 0,
+) -> Path:
+    """What ``rnnkit embed plot`` draws: with ``pairs`` (``"man:woman"`` items, each possibly
+    comma-separated) the offset arrows, otherwise the map of ``words`` (comma-separated
+    items allowed) or of the ``top`` first words.
+
+    Raises:
+        ConfigError: a pair not written ``A:B``, an unknown projection.
+    """
+    if pairs:
+        parsed: list[tuple[str, str]] = []
+        for item in _split(pairs):
+            a, sep, b = item.partition(":")
+            if not sep or not a or not b or ":" in b:
+                raise ConfigError(f"word pair {item!r} is not A:B")
+            parsed.append((a, b))
+        return plot_offsets(vectors, parsed, out, seed)
+    if method not in ("pca", "tsne"):
+        raise ConfigError(f"unknown projection {method!r}; use pca or tsne")
+    chosen = _split(words) if words else None
+    return plot_map(vectors, out, chosen, top, "tsne" if method == "tsne" else "pca", seed)
+
+
+def _split(items: Sequence[str]) -> list[str]:
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
 def _figure() -> tuple[Any, Any]:
     import matplotlib
 

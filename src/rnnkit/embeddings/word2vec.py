@@ -6,9 +6,11 @@ gensim's optimised code trains; this module maps rnnkit's options onto it and re
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from rnnkit.embeddings.progress import EpochReport, OnEpoch
 from rnnkit.embeddings.vectors import Vectors
 from rnnkit.errors import ConfigError
 
@@ -36,10 +38,13 @@ class Word2VecConfig:
 
 
 def train_word2vec(
-    sentences: list[list[str]], architecture: Architecture, config: Word2VecConfig
+    sentences: list[list[str]],
+    architecture: Architecture,
+    config: Word2VecConfig,
+    on_epoch: OnEpoch | None = None,
 ) -> Vectors:
     """Train ``skipgram``, ``cbow`` or ``fasttext`` (skip-gram with subwords) with negative
-    sampling."""
+    sampling; ``on_epoch`` hears of each finished epoch (through a gensim callback)."""
     from gensim.models import FastText, Word2Vec  # type: ignore[import-untyped]
 
     if architecture not in ("skipgram", "cbow", "fasttext"):
@@ -58,5 +63,26 @@ def train_word2vec(
         alpha=config.learning_rate,
         workers=config.workers,
         seed=config.seed,
+        callbacks=[_callback(architecture, config.epochs, on_epoch)] if on_epoch else (),
     )
     return Vectors.from_keyed_vectors(model.wv)
+
+
+def _callback(method: str, epochs: int, on_epoch: OnEpoch) -> Any:
+    """A gensim ``CallbackAny2Vec`` that times each epoch and reports it to ``on_epoch``."""
+    from gensim.models.callbacks import CallbackAny2Vec  # type: ignore[import-untyped]
+
+    class _Epochs(CallbackAny2Vec):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.epoch, self.start = 0, 0.0
+
+        def on_epoch_begin(self, model: Any) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, model: Any) -> None:
+            self.epoch += 1
+            seconds = time.perf_counter() - self.start
+            words = int(model.corpus_total_words)
+            on_epoch(EpochReport(method, self.epoch, epochs, words, "words", seconds))
+
+    return _Epochs()

@@ -28,7 +28,8 @@ URL_PATTERN = r"[hHwW](?:(?<=[hH])(?i:ttps?://)|(?<=[wW])(?i:ww\.))[^\s<>\"]*[^\
 #: ``@name`` not preceded by an ASCII letter or digit (so e-mail addresses are not handles).
 USER_PATTERN = r"@(?<![A-Za-z0-9_@]@)\w+"
 #: A stand-alone number, with decimal/thousands/time/date separators: 3, 3.50, 1,000, 10:30, 3-4.
-NUMBER_PATTERN = r"(?<![\w<])[+-]?\d+(?:[.,:/-]\d+)*(?![\w>])"
+# "_" does not glue a number to its neighbour: the tweet tokenizer splits it off ("0_" → "0 _")
+NUMBER_PATTERN = r"(?<!<)(?<![^\W_])[+-]?\d+(?:[.,:/-]\d+)*(?![^\W_])(?!>)"
 
 _PLACEHOLDER_RE = re.compile(PLACEHOLDER_PATTERN)
 _URL_RE = re.compile(URL_PATTERN)
