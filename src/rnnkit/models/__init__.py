@@ -10,18 +10,27 @@ from rnnkit.models.classifier import (
 )
 from rnnkit.models.embedder import Embedder, pretrained_matrix
 from rnnkit.models.encoder import SkipEncoder
+from rnnkit.models.hierarchical import HierarchicalEncoder
+from rnnkit.models.tagger import Tagger, TaggerConfig, TaggerOutput, build_tagger
 from rnnkit.models.text_classifier import Prediction, TextClassifier
+from rnnkit.models.text_tagger import TextTagger
 
 __all__ = [
     "Classifier",
     "ClassifierConfig",
     "ClassifierOutput",
     "Embedder",
+    "HierarchicalEncoder",
     "MLPHead",
     "Prediction",
     "SkipEncoder",
+    "Tagger",
+    "TaggerConfig",
+    "TaggerOutput",
     "TextClassifier",
+    "TextTagger",
     "build_classifier",
+    "build_tagger",
     "load",
     "pretrained_matrix",
     "read_run_config",

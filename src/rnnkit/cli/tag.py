@@ -1,0 +1,105 @@
+"""``rnnkit train tag`` and the ``tag`` handlers of ``evaluate`` and ``predict``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rnnkit.cli.common import (
+    ConfigFile,
+    DevFile,
+    EvaluateArgs,
+    OutDir,
+    PredictArgs,
+    ResumeFlag,
+    SeedOption,
+    SetOption,
+    TaskHandlers,
+    TestFile,
+    TrainArgs,
+    TrainFile,
+    console,
+    register_task,
+    train_app,
+)
+
+
+@train_app.command("tag")
+def train_tag(
+    train: TrainFile,
+    dev: DevFile,
+    out: OutDir,
+    test: TestFile = None,
+    config: ConfigFile = None,
+    overrides: SetOption = None,
+    seed: SeedOption = 0,
+    resume: ResumeFlag = False,
+) -> None:
+    """Train a sequence tagger (BiLSTM-CRF with character features) on CoNLL or CoNLL-U files.
+
+    CoNLL: token<TAB>tag lines (other columns: --set data.tag_column=N), a blank line between
+    sentences. CoNLL-U (.conllu): UPOS tags (--set data.tag_field=xpos for XPOS); multi-word
+    token lines and empty nodes are skipped and counted. Chunk tags (B-X/I-X, IOB1/IOB2/BIOES)
+    get constrained CRF decoding and span F1.
+
+    Example: rnnkit train tag --train brown-upos:train --dev brown-upos:dev --test brown-upos:test
+    --out runs/pos
+    """
+    from rnnkit.config import build_config
+    from rnnkit.models.tag import TagConfig, train_tagger
+    from rnnkit.training.tag_metrics import tagging_tables
+
+    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
+    cfg = build_config(TagConfig, args.config, args.overrides)
+    result = train_tagger(
+        args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
+    )
+    for table in tagging_tables(result.dev, title=f"dev: {args.dev}"):
+        console.print(table)
+    if result.test is not None:
+        for table in tagging_tables(result.test, title=f"test: {args.test}"):
+            console.print(table)
+    console.print(
+        f"trained in {result.seconds:.0f} s ({result.tokens_per_second:.0f} tokens/s); "
+        f"wrote {args.out}",
+        highlight=False,
+    )
+
+
+def _evaluate(args: EvaluateArgs) -> None:
+    from rnnkit.models.tag import evaluate_tagger
+    from rnnkit.training.tag_metrics import tagging_tables
+
+    plot_dir = args.out or args.run_dir
+    name = args.data.stem
+    report = evaluate_tagger(args.run_dir, args.data, plot_dir=plot_dir, name=name)
+    png = plot_dir / f"confusion_{name}.png"
+    if args.as_json:
+        doc = {**report.to_json(), "confusion_png": str(png) if png.exists() else None}
+        print(json.dumps(doc, ensure_ascii=False))
+        return
+    for table in tagging_tables(report, title=f"{args.run_dir} on {args.data}"):
+        console.print(table)
+    if png.exists():
+        console.print(f"wrote {png}", highlight=False)
+
+
+def _predict(args: PredictArgs) -> None:
+    from rnnkit.models.tag import conll_token_lists, predict_stream
+    from rnnkit.models.text_tagger import TextTagger
+
+    tagger = TextTagger.load(args.run_dir)
+    lines = args.texts if args.texts is not None else (line.rstrip("\n") for line in sys.stdin)
+    inputs = conll_token_lists(lines) if args.conll else lines
+    for sentence in predict_stream(tagger, inputs, args.batch_size):
+        if args.as_json:
+            doc = {"tokens": list(sentence.tokens), "tags": list(sentence.tags)}
+            print(json.dumps(doc, ensure_ascii=False), flush=True)
+        else:
+            rows = "".join(
+                f"{w}\t{t}\n" for w, t in zip(sentence.tokens, sentence.tags, strict=True)
+            )
+            print(rows, flush=True)
+
+
+register_task("tag", TaskHandlers(evaluate=_evaluate, predict=_predict))
