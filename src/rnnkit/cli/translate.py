@@ -1,0 +1,131 @@
+"""``rnnkit train translate``, ``rnnkit translate`` and the translate task's ``evaluate`` /
+``predict`` handlers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnnkit.cli.common import (
+    ConfigFile,
+    DevFile,
+    EvaluateArgs,
+    JsonFlag,
+    OutDir,
+    PredictArgs,
+    ResumeFlag,
+    SeedOption,
+    SetOption,
+    TaskHandlers,
+    TestFile,
+    TrainArgs,
+    TrainFile,
+    app,
+    console,
+    register_task,
+    train_app,
+)
+
+TASK = "translate"
+BeamOption = Annotated[
+    int | None, typer.Option("--beam", min=1, help="Beam size (1: greedy; default: the run's).")
+]
+
+
+@train_app.command("translate")
+def train_translate(
+    train: TrainFile,
+    dev: DevFile,
+    out: OutDir,
+    test: TestFile = None,
+    config: ConfigFile = None,
+    overrides: SetOption = None,
+    seed: SeedOption = 0,
+    resume: ResumeFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train an encoder-decoder with attention on source<TAB>target pairs; print BLEU and chrF.
+
+    Example: rnnkit train translate --train bible-en-es:train --dev bible-en-es:dev --out runs/bible
+    """
+    from rnnkit.config import build_config
+    from rnnkit.models.translate import TranslateConfig, train_translator
+
+    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
+    cfg = build_config(TranslateConfig, args.config, args.overrides)
+    result = train_translator(
+        args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
+    )
+    scores = {"dev": result.dev.to_json(), "train_seconds": result.seconds}
+    if result.test is not None:
+        scores["test"] = result.test.to_json()
+    if as_json:
+        print(json.dumps(scores))
+        return
+    for split, s in (("dev", result.dev), ("test", result.test)):
+        if s is not None:
+            console.print(f"{split}: BLEU {s.bleu:.2f}  chrF {s.chrf:.2f}  ({s.sentences} pairs)")
+    console.print(f"trained in {result.seconds:.0f} s; wrote {args.out}", highlight=False)
+
+
+def _read_texts(texts: list[str] | None) -> list[str]:
+    if texts:
+        return texts
+    if sys.stdin.isatty():
+        console.print("reading sentences from stdin, one per line (Ctrl-D to end)…", style="dim")
+    return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+
+
+@app.command("translate")
+def translate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory of rnnkit train translate.")],
+    texts: Annotated[
+        list[str] | None, typer.Argument(help="Sentences (default: stdin, one per line).")
+    ] = None,
+    beam: BeamOption = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Draw the first sentence's attention (PNG).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
+) -> None:
+    """Translate sentences with a trained translator; optionally plot the attention.
+
+    Example: rnnkit translate runs/bible "In the beginning was the Word." --beam 5 --plot att.png
+    """
+    from rnnkit.models.translate import plot_attention
+    from rnnkit.models.translator import Translator
+
+    sentences = _read_texts(texts)
+    translations = Translator.load(run_dir).translate(sentences, beam)
+    for t in translations:
+        print(json.dumps(t.to_json(), ensure_ascii=False) if as_json else t.text)
+    if plot is not None and translations:
+        console.print(f"wrote {plot_attention(translations[0], plot)}", highlight=False)
+
+
+def _evaluate(args: EvaluateArgs) -> None:
+    from rnnkit.models.translate import evaluate_translator
+
+    scores = evaluate_translator(args.run_dir, args.data, args.options.get("beam"))
+    if args.as_json:
+        print(json.dumps(scores.to_json()))
+        return
+    console.print(
+        f"BLEU {scores.bleu:.2f}  chrF {scores.chrf:.2f}  ({scores.sentences} pairs)",
+        highlight=False,
+    )
+
+
+def _predict(args: PredictArgs) -> None:
+    from rnnkit.models.translator import Translator
+
+    translator = Translator.load(args.run_dir)
+    for t in translator.translate(_read_texts(args.texts), batch_size=args.batch_size):
+        print(json.dumps(t.to_json(), ensure_ascii=False) if args.as_json else t.text)
+
+
+register_task(TASK, TaskHandlers(evaluate=_evaluate, predict=_predict))
