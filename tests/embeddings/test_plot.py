@@ -53,7 +53,7 @@ def test_plot_words_parses_lists_and_pairs(tmp_path, monkeypatch):
 
     calls = []
     monkeypatch.setattr(plot, "plot_map", lambda *a: calls.append(("map", a[2], a[4])))
-    monkeypatch.setattr(plot, "plot_offsets", lambda v, p, *a: calls.append(("offsets", p)))
+    monkeypatch.setattr(plot, "plot_offsets", lambda v, p, *a: calls.append(("offsets", p)))  # type: ignore[arg-type]
     v = vectors()
     plot_words(v, tmp_path / "m.png", ["man, woman", "king"], method="tsne")
     plot_words(v, tmp_path / "o.png", pairs=["man:woman,king:queen", "walk:walked"])

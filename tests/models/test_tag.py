@@ -111,7 +111,7 @@ def test_conll_token_lists_and_predict_stream(pos_run: tuple[Path, TagTrainResul
     pre = list(predict_stream(tagger, [["The", "dog", "runs", "."], ["Birds"]], chunk=1))
     assert pre[0].tags == raw[0].tags
     with pytest.raises(ConfigError, match="mix"):
-        list(predict_stream(tagger, ["a b", ["a"]]))  # type: ignore[list-item]
+        list(predict_stream(tagger, ["a b", ["a"]]))  # type: ignore[arg-type]
 
 
 def test_bad_config_values() -> None:

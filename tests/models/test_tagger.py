@@ -94,7 +94,7 @@ def test_training_reduces_the_loss_and_reaches_every_part() -> None:
         loss.backward()
         first = first if first is not None else float(loss)
         opt.step()
-    assert float(loss) < first / 4
+    assert float(loss) < first / 4  # type: ignore[operator]
     for name, p in model.named_parameters():
         assert p.grad is not None and float(p.grad.abs().sum()) > 0, name
 

@@ -29,7 +29,7 @@ def test_shared_words_get_the_pretrained_rows():
         assert torch.equal(table[dst_vocab.id(word)], src_table[src_vocab.id(word)])
     assert torch.equal(table[dst_vocab.id("great")], before[dst_vocab.id("great")])
     assert report.shared_words == 4
-    assert torch.equal(target.encoder.weight_hh_l0, source.encoder.weight_hh_l0)
+    assert torch.equal(target.encoder.weight_hh_l0, source.encoder.weight_hh_l0)  # type: ignore[arg-type]
     assert all(name.startswith("head.") for name in report.new)  # 5 classes: a new head
     rows = dict((g, s) for g, s, _ in report.rows(layer_groups(target)))
     assert rows == {
@@ -55,7 +55,7 @@ def test_an_lm_style_rnn_initialises_the_encoder_by_position():
     cfg = ClassifierConfig(embedding_dim=4, hidden_size=3, num_layers=2, bidirectional=False)
     clf = build_classifier(cfg, len(vocab), 2)
     report = transfer_weights(lm, vocab, clf, vocab, "lm")
-    assert torch.equal(clf.encoder.weight_ih_l1, lm.rnn.weight_ih_l1)
+    assert torch.equal(clf.encoder.weight_ih_l1, lm.rnn.weight_ih_l1)  # type: ignore[arg-type]
     assert torch.equal(clf.embedder.embedding.weight, lm.embedding.weight)
     assert report.loaded["encoder.weight_ih_l1"] == "lm: rnn.weight_ih_l1"
 

@@ -31,7 +31,7 @@ def test_cnn_equals_max_over_explicit_windows() -> None:
     e = enc.embedding(ids)[0]  # (L, C)
     padded = torch.cat([torch.zeros(1, 3), e, torch.zeros(1, 3)])
     w, b = enc.conv.weight, enc.conv.bias  # (F, C, 3), (F,)
-    windows = [(w * padded[i : i + 3].t()).sum(dim=(1, 2)) + b for i in range(3)]
+    windows = [(w * padded[i : i + 3].t()).sum(dim=(1, 2)) + b for i in range(3)]  # type: ignore[operator]
     torch.testing.assert_close(enc(ids, torch.tensor([3]))[0], torch.stack(windows).amax(0))
 
 

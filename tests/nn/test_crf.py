@@ -79,7 +79,7 @@ def test_nll_gradcheck_float64() -> None:
         e: torch.Tensor, a: torch.Tensor, s: torch.Tensor, f: torch.Tensor
     ) -> torch.Tensor:
         state = {"transitions": a, "start_transitions": s, "end_transitions": f}
-        return torch.func.functional_call(crf, state, (e, tags, mask), {"reduction": "sum"})
+        return torch.func.functional_call(crf, state, (e, tags, mask), {"reduction": "sum"})  # type: ignore[no-any-return]
 
     inputs = (em, *(p.detach().clone().requires_grad_(True) for p in params))
     assert torch.autograd.gradcheck(functional, inputs)

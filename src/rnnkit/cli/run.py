@@ -54,6 +54,10 @@ def evaluate(
     out: Annotated[
         Path | None, typer.Option("--out", help="Directory for plots (default: the run's).")
     ] = None,
+    beam: Annotated[
+        int | None,
+        typer.Option("--beam", min=1, help="Translation: beam size (default: the run's)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Score a trained model on a labelled file: the task's metrics, tables and plots.
@@ -63,7 +67,8 @@ def evaluate(
     from rnnkit.data import datasets
 
     handlers = task_handlers(_task(run_dir), run_dir)
-    handlers.evaluate(EvaluateArgs(run_dir, datasets.resolve(data), as_json, out))
+    options = {"beam": beam} if beam is not None else {}
+    handlers.evaluate(EvaluateArgs(run_dir, datasets.resolve(data), as_json, out, options))
 
 
 @app.command("predict")

@@ -11,9 +11,13 @@ from rnnkit.models.classifier import (
 from rnnkit.models.embedder import Embedder, pretrained_matrix
 from rnnkit.models.encoder import SkipEncoder
 from rnnkit.models.hierarchical import HierarchicalEncoder
+from rnnkit.models.lm import LanguageModel, LMConfig, LMOutput
+from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig, build_seq2seq
 from rnnkit.models.tagger import Tagger, TaggerConfig, TaggerOutput, build_tagger
 from rnnkit.models.text_classifier import Prediction, TextClassifier
+from rnnkit.models.text_lm import TextLM
 from rnnkit.models.text_tagger import TextTagger
+from rnnkit.models.translator import Translation, Translator
 
 __all__ = [
     "Classifier",
@@ -21,15 +25,24 @@ __all__ = [
     "ClassifierOutput",
     "Embedder",
     "HierarchicalEncoder",
+    "LMConfig",
+    "LMOutput",
+    "LanguageModel",
     "MLPHead",
     "Prediction",
+    "Seq2Seq",
+    "Seq2SeqConfig",
     "SkipEncoder",
     "Tagger",
     "TaggerConfig",
     "TaggerOutput",
     "TextClassifier",
+    "TextLM",
     "TextTagger",
+    "Translation",
+    "Translator",
     "build_classifier",
+    "build_seq2seq",
     "build_tagger",
     "load",
     "pretrained_matrix",

@@ -44,6 +44,7 @@ from rnnkit.training.finetune import (
     plan_steps,
 )
 from rnnkit.training.metrics import ClassificationReport, classification_report
+from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
 
 __all__ = [
@@ -80,15 +81,28 @@ class ClassifyDataConfig:
     bucket: int = 4
 
 
+#: The default of ``rnnkit train classify`` and ``rnnkit demo``, chosen on the ``tweets`` dev split
+#: among a few settings that train in about 3 CPU-minutes (benchmarks/classify_tweets.py).
+DEFAULT_MODEL = ClassifierConfig(
+    embeddings="glove-6b-50d",
+    embedding_dropout=0.3,
+    hidden_size=64,
+    pooling="attention",
+    class_weights="balanced",
+)
+
+
 @dataclass(frozen=True)
 class ClassifyConfig:
     """The whole configuration of ``rnnkit train classify`` (``--set model.x=…``, ``data.x``,
     ``train.x``, ``finetune.x`` for runs started ``--init-from`` a pretrained run)."""
 
-    model: ClassifierConfig = field(default_factory=ClassifierConfig)
-    data: ClassifyDataConfig = field(default_factory=ClassifyDataConfig)
+    model: ClassifierConfig = field(default_factory=lambda: DEFAULT_MODEL)
+    data: ClassifyDataConfig = field(default_factory=lambda: ClassifyDataConfig(batch_size=64))
     train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(early_stopping="macro_f1", patience=3)
+        default_factory=lambda: TrainConfig(
+            max_epochs=3, optim=OptimConfig(lr=3e-3), early_stopping="macro_f1", patience=2
+        )
     )
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
 
@@ -165,7 +179,9 @@ def train_classifier(
         for group, status, detail in transfer.rows(groups):
             logger.info("init from %s: %-24s %-8s %s", init_from, group, status, detail)
         steps = plan_steps(list(groups), transfer.new_groups(groups), cfg.finetune)
-    clf.save(out_dir, extra)
+    # the weights are written by early stopping and at the end: writing them now would replace
+    # the best weights a resumed run's early stopping falls back on
+    clf.save(out_dir, extra, weights=False)
     frozen = ["embedder"] if model_cfg.freeze_embeddings else []
     done = fit_plan(
         model,

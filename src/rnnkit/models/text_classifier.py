@@ -150,9 +150,11 @@ class TextClassifier:
             )
         return out
 
-    def save(self, run_dir: str | Path, extra: Mapping[str, Any] | None = None) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into ``run_dir`` (atomically);
-        ``extra`` sections (e.g. ``train``) join the config."""
+    def save(
+        self, run_dir: str | Path, extra: Mapping[str, Any] | None = None, weights: bool = True
+    ) -> None:
+        """Write ``config.json`` and (with ``weights``) ``model.safetensors`` into ``run_dir``
+        (atomically); ``extra`` sections (e.g. ``train``) join the config."""
         sections = {
             "model": config_to_dict(self.config),
             "vocab": self.vocab.to_dict(),
@@ -162,7 +164,8 @@ class TextClassifier:
             **(extra or {}),
         }
         write_run_config(run_dir, TASK, sections)
-        save_weights(self.model, Path(run_dir) / WEIGHTS_FILE)
+        if weights:
+            save_weights(self.model, Path(run_dir) / WEIGHTS_FILE)
 
     @classmethod
     def load(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> TextClassifier:
