@@ -162,7 +162,7 @@ def train_classifier(
         cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors
     )
     clf = TextClassifier(model, model_cfg, vocab, labels, pipeline, cfg.data.max_length)
-    train_batches = _batches(clf, train, train_path, cfg.data)
+    train_batches = _batches(clf, train, train_path, cfg.data)  # bad data fails before any write
     dev_batches = _batches(clf, dev, dev_path, cfg.data)
     extra = {
         "data": config_to_dict(cfg.data),
@@ -171,18 +171,10 @@ def train_classifier(
         "init_from": str(init_from) if init_from is not None else None,
     }
     _check_out_dir(out_dir, resume, clf, extra)
-    groups = layer_groups(model)
-    transfer = None
-    steps = [FinetuneStep("full", tuple(groups))]
-    if init_from is not None:
-        transfer = init_from_run(model, vocab, init_from)
-        for group, status, detail in transfer.rows(groups):
-            logger.info("init from %s: %-24s %-8s %s", init_from, group, status, detail)
-        steps = plan_steps(list(groups), transfer.new_groups(groups), cfg.finetune)
+    steps, transfer = _plan(model, vocab, init_from, cfg.finetune)
     # the weights are written by early stopping and at the end: writing them now would replace
     # the best weights a resumed run's early stopping falls back on
     clf.save(out_dir, extra, weights=False)
-    frozen = ["embedder"] if model_cfg.freeze_embeddings else []
     done = fit_plan(
         model,
         steps,
@@ -192,7 +184,7 @@ def train_classifier(
         train_batches,
         dev_batches,
         resume=resume,
-        frozen=frozen,
+        frozen=["embedder"] if model_cfg.freeze_embeddings else [],
         evaluate_fn=classifier_metrics,
     )
     seconds = sum(step.seconds for step in done)  # resumed runs count their earlier parts too
@@ -208,6 +200,20 @@ def train_classifier(
         metrics["test"] = test_report.to_json()
     write_json(Path(out_dir) / "metrics.json", metrics)
     return TrainResult(clf, dev_report, test_report, seconds, done, transfer)
+
+
+def _plan(
+    model: Classifier, vocab: Vocab, init_from: str | Path | None, finetune: FinetuneConfig
+) -> tuple[list[FinetuneStep], TransferReport | None]:
+    """One step training everything; or, started ``init_from`` a run, the loaded weights and
+    the steps of ``finetune.strategy`` (what was loaded is logged per layer group)."""
+    groups = layer_groups(model)
+    if init_from is None:
+        return [FinetuneStep("full", tuple(groups))], None
+    transfer = init_from_run(model, vocab, init_from)
+    for group, status, detail in transfer.rows(groups):
+        logger.info("init from %s: %-24s %-8s %s", init_from, group, status, detail)
+    return plan_steps(list(groups), transfer.new_groups(groups), finetune), transfer
 
 
 def _check_out_dir(
