@@ -35,18 +35,6 @@ DEFAULTS = [
 ]
 
 
-def clean_copy(path: Path, out: Path) -> Path:
-    """``path`` with whitespace-only tokens (the corpus has U+3000 IDEOGRAPHIC SPACE tokens,
-    which the CoNLL reader rejects as empty) written as ``<sp>``."""
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        token, sep, rest = line.partition("\t")
-        lines.append(f"<sp>{sep}{rest}" if sep and not token.strip() else line)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -56,10 +44,7 @@ def main() -> None:
     parser.add_argument("--out", default="runs/bench-ner-ja")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    paths = {
-        s: clean_copy(split_path("ja-ner", s), Path(args.out) / "data" / f"{s}.conll")
-        for s in ("train", "dev", "test")
-    }
+    paths = {s: split_path("ja-ner", s) for s in ("train", "dev", "test")}
     results: dict[str, Any] = {"overrides": [*DEFAULTS, *args.set], "threads": args.threads}
     for head in args.heads:
         rows = []

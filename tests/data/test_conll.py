@@ -51,6 +51,17 @@ def test_tab_separated_tokens_may_hold_spaces(tmp_path: Path) -> None:
     ]
 
 
+def test_an_ideographic_space_token_is_text_and_round_trips(tmp_path: Path) -> None:
+    # Japanese corpora (ja-ner) hold U+3000 tokens: whitespace to str.isspace, text to them
+    path = write(tmp_path, "ja.conll", "東京\tB-LOC\n\u3000\tO\n駅\tO\n")
+    sentences = read_conll(path)
+    assert sentences == [TaggedSentence(("東京", "\u3000", "駅"), ("B-LOC", "O", "O"))]
+    write_conll(tmp_path / "out.conll", sentences)
+    assert read_conll(tmp_path / "out.conll") == sentences
+    with pytest.raises(DataFormatError, match="empty token"):
+        read_conll(write(tmp_path, "blank.conll", "a\tO\n \v\tO\n"))
+
+
 def test_ragged_line_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.conll", "a\tX\tB-NP\nb\tY\tI-NP\n\nc\tZ\nd\tW\te\n")
     err = conll_error(path)

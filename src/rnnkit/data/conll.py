@@ -7,7 +7,9 @@ holds no tab at all, columns are separated by runs of spaces instead, which is h
 CoNLL-2000/2003 files are distributed. Within a sentence every line must have as many columns
 as its first line. ``-DOCSTART-`` lines end a sentence and are skipped. Lines starting with
 ``#`` are tokens, not comments (``#`` is a real token in newswire); use CoNLL-U for comments.
-Spaces and tabs at the end of a line are ignored, and a line of only whitespace is blank.
+Spaces and tabs at the end of a line are ignored, and a line of only whitespace is blank. A
+token or tag must hold more than ASCII whitespace; a token of other whitespace, such as the
+U+3000 IDEOGRAPHIC SPACE tokens of Japanese corpora, is text and kept.
 
 CoNLL-U (Nivre et al. 2016, universaldependencies.org/format.html): each token line is parsed
 by the ``conllu`` package; multiword-token ranges (``1-2``) and empty nodes (``1.1``) are
@@ -27,6 +29,8 @@ from conllu.parser import DEFAULT_FIELD_PARSERS, DEFAULT_FIELDS, parse_line
 from rnnkit.data.records import TaggedSentence
 from rnnkit.data.textfile import check_line_field, numbered_lines, read_utf8, write_utf8
 from rnnkit.errors import ConfigError, DataFormatError
+
+ASCII_SPACE = " \t\n\r\v\f"
 
 DOCSTART = "-DOCSTART-"
 _NON_STRING_FIELDS = ("id", "head", "feats", "deps", "misc")
@@ -96,7 +100,7 @@ def read_conll(
             )
         token, tag = fields[layout.token], fields[layout.tag]
         for value, what, at in ((token, "token", layout.token), (tag, "tag", layout.tag)):
-            if not value or value.isspace():
+            if not value.strip(ASCII_SPACE):
                 raise DataFormatError(path, f"empty {what} in column {at}", number)
         sentences.tokens.append(token)
         sentences.tags.append(tag)
@@ -144,8 +148,8 @@ def write_conll(path: str | Path, sentences: Iterable[TaggedSentence]) -> None:
             raise DataFormatError(path, f"{where} has no tokens")
         for token, tag in zip(sentence.tokens, sentence.tags, strict=True):
             for what, value in (("token", token), ("tag", tag)):
-                check_line_field(path, value, what, where)
-                if value != value.strip():
+                check_line_field(path, value, what, where, blanks=ASCII_SPACE)
+                if value != value.strip(ASCII_SPACE):
                     raise DataFormatError(path, f"{where}: {what} {value!r} has outer spaces")
             if token == DOCSTART:
                 raise DataFormatError(path, f"{where}: a token {DOCSTART} would be skipped")

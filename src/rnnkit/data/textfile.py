@@ -81,7 +81,13 @@ def write_utf8(path: str | Path, text: str) -> None:
 
 
 def check_line_field(
-    path: str | Path, value: str, what: str, where: str, *, allow_tab: bool = False
+    path: str | Path,
+    value: str,
+    what: str,
+    where: str,
+    *,
+    allow_tab: bool = False,
+    blanks: str | None = None,
 ) -> None:
     """Reject a value that a line-based format cannot hold exactly.
 
@@ -91,11 +97,12 @@ def check_line_field(
         what: the field's name in the message, e.g. ``"token"``.
         where: the record's position in the message, e.g. ``"sentence 3"``.
         allow_tab: whether a tab is allowed (it is in plain text, not in columns).
+        blanks: the characters that count as blank (default: any Unicode whitespace).
 
     Raises:
         DataFormatError: ``value`` is empty or blank, or holds a tab, ``\\r`` or ``\\n``.
     """
-    if not value.strip():
+    if not value.strip(blanks):
         raise DataFormatError(path, f"{where}: empty {what} cannot be written")
     for char, name in (("\t", "a tab"), ("\n", "a newline"), ("\r", "a carriage return")):
         if char in value and not (allow_tab and char == "\t"):
