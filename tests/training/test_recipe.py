@@ -89,8 +89,21 @@ def test_callbacks_follow_the_config() -> None:
     assert ckpt.every == 4
 
 
+def test_threads_set_torch_only_when_given() -> None:
+    before = torch.get_num_threads()
+    try:
+        build_trainer(model(), TrainConfig(device="cpu"), None)
+        assert torch.get_num_threads() == before
+        build_trainer(model(), TrainConfig(device="cpu", threads=1), None)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_bad_train_configs() -> None:
     with pytest.raises(ConfigError):
         TrainConfig(max_epochs=0)
+    with pytest.raises(ConfigError, match="threads"):
+        TrainConfig(threads=0)
     with pytest.raises(ConfigError):
         TrainConfig(early_stopping_mode="up")  # type: ignore[arg-type]

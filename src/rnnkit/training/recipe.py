@@ -53,6 +53,8 @@ class TrainConfig:
         bf16: bfloat16 autocast on CUDA.
         progress: show the progress bar (``None``: only on a terminal).
         plots: draw loss and metric curves at the end.
+        threads: PyTorch's CPU threads (``torch.set_num_threads``; ``None``: its default, one
+            per core). On a machine shared with other jobs, 1 is often the fastest.
     """
 
     max_epochs: int = 10
@@ -72,12 +74,15 @@ class TrainConfig:
     bf16: bool = False
     progress: bool | None = None
     plots: bool = True
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_epochs < 1 or (self.max_steps is not None and self.max_steps < 1):
             raise ConfigError("train.max_epochs and train.max_steps must be >= 1")
         if self.early_stopping_mode not in ("min", "max"):
             raise ConfigError("train.early_stopping_mode must be 'min' or 'max'")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"train.threads must be >= 1, got {self.threads}")
 
 
 def build_trainer(
@@ -98,6 +103,8 @@ def build_trainer(
     ``callbacks`` join the standard ones. ``param_groups`` (PyTorch's ``[{"params": …, "lr":
     …}]``) replace the default optimisation of every trainable parameter at ``cfg.optim.lr``.
     """
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
     standard: list[Callback] = [LRScheduler(cfg.schedule)]
     if cfg.clip_norm is not None or cfg.clip_value is not None:
         standard.append(GradientClipping(cfg.clip_norm, cfg.clip_value))
