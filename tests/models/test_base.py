@@ -7,7 +7,9 @@ from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
 from rnnkit.models.base import (
     config_from_dict,
     config_to_dict,
+    read_pipeline,
     read_run_config,
+    read_strings,
     write_run_config,
 )
 from rnnkit.models.classifier import ClassifierConfig
@@ -36,6 +38,21 @@ def test_bad_config_names_the_file_and_key(data, message):
     with pytest.raises(DataFormatError, match=message) as info:
         config_from_dict(TrainConfig, data, source="run/config.json")
     assert str(info.value).startswith("run/config.json")
+
+
+@pytest.mark.parametrize("labels", [None, [], "pos", ["pos", 3]])
+def test_bad_label_lists_name_the_run_file(tmp_path, labels):
+    source = tmp_path / "config.json"
+    with pytest.raises(DataFormatError, match='"labels" must be a non-empty list') as err:
+        read_strings({"labels": labels}, "labels", source)
+    assert str(source) in str(err.value)
+    assert read_strings({"labels": ["neg", "pos"]}, "labels", source) == ["neg", "pos"]
+
+
+def test_bad_pipeline_is_the_run_files_error(tmp_path):
+    with pytest.raises(DataFormatError, match="bad pipeline"):
+        read_pipeline(["lower", "no-such-step"], tmp_path / "config.json")
+    assert read_pipeline(["lower", "split"], tmp_path / "config.json")("A b") == ["a", "b"]
 
 
 def test_run_config_round_trip_and_checks(tmp_path):

@@ -20,6 +20,7 @@ from rnnkit import __version__
 from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
 from rnnkit.fileio import read_json, write_json
+from rnnkit.text.pipeline import Pipeline
 
 __all__ = [
     "CONFIG_FILE",
@@ -29,7 +30,9 @@ __all__ = [
     "config_from_dict",
     "config_to_dict",
     "load",
+    "read_pipeline",
     "read_run_config",
+    "read_strings",
     "register_loader",
     "write_run_config",
 ]
@@ -81,6 +84,22 @@ def read_run_config(run_dir: str | Path, task: str | None = None) -> dict[str, A
     if task is not None and doc["task"] != task:
         raise DataFormatError(path, f"this run is a {doc['task']!r} model, not {task!r}")
     return doc
+
+
+def read_strings(doc: Mapping[str, Any], key: str, source: Path) -> list[str]:
+    """``doc[key]`` checked to be a non-empty list of strings."""
+    value = doc.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(x, str) for x in value):
+        raise DataFormatError(source, f'"{key}" must be a non-empty list of strings')
+    return value
+
+
+def read_pipeline(spec: Any, source: Path) -> Pipeline:
+    """The preprocessing pipeline saved as ``spec``; a bad one is the run file's error."""
+    try:
+        return Pipeline.from_config(spec)
+    except ConfigError as err:
+        raise DataFormatError(source, f"bad pipeline: {err}") from None
 
 
 def register_loader(task: str, loader: Callable[[Path], Any]) -> None:

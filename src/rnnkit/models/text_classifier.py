@@ -15,12 +15,14 @@ import numpy as np
 import torch
 
 from rnnkit.data.batching import PaddedBatch, encode, make_batches
-from rnnkit.errors import ConfigError, DataFormatError
+from rnnkit.errors import ConfigError
 from rnnkit.models.base import (
     WEIGHTS_FILE,
     config_from_dict,
     config_to_dict,
+    read_pipeline,
     read_run_config,
+    read_strings,
     register_loader,
     write_run_config,
 )
@@ -174,13 +176,8 @@ class TextClassifier:
         source = Path(run_dir) / "config.json"
         config = config_from_dict(ClassifierConfig, doc.get("model"), source, "model")
         vocab = Vocab.from_dict(doc.get("vocab", {}), source)
-        labels = doc.get("labels")
-        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-            raise DataFormatError(source, '"labels" must be a list of strings')
-        try:
-            pipeline = Pipeline.from_config(doc.get("pipeline", []))
-        except ConfigError as err:
-            raise DataFormatError(source, f"bad pipeline: {err}") from None
+        labels = read_strings(doc, "labels", source)
+        pipeline = read_pipeline(doc.get("pipeline", []), source)
         max_length = (doc.get("data") or {}).get("max_length")
         model = build_classifier(config, len(vocab), len(labels), boundaries=boundary_ids(vocab))
         load_weights(model, Path(run_dir) / WEIGHTS_FILE)

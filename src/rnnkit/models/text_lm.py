@@ -19,12 +19,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnnkit.errors import ConfigError, DataFormatError
+from rnnkit.errors import ConfigError
 from rnnkit.models.base import (
     WEIGHTS_FILE,
     config_from_dict,
     config_to_dict,
+    read_pipeline,
     read_run_config,
+    read_strings,
     register_loader,
     write_run_config,
 )
@@ -151,17 +153,9 @@ class TextLM:
         source = Path(run_dir) / "config.json"
         config = config_from_dict(LMConfig, doc.get("model"), source, "model")
         vocab = Vocab.from_dict(doc.get("vocab", {}), source)
-        labels = doc.get("labels")
-        if labels is not None and (
-            not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)
-        ):
-            raise DataFormatError(source, '"labels" must be a list of strings or null')
-        pipeline = None
-        if doc.get("pipeline") is not None:
-            try:
-                pipeline = Pipeline.from_config(doc["pipeline"])
-            except ConfigError as err:
-                raise DataFormatError(source, f"bad pipeline: {err}") from None
+        labels = None if doc.get("labels") is None else read_strings(doc, "labels", source)
+        spec = doc.get("pipeline")
+        pipeline = None if spec is None else read_pipeline(spec, source)
         model = build_language_model(config, len(vocab), len(labels or []))
         load_weights(model, Path(run_dir) / WEIGHTS_FILE)
         model.eval()

@@ -24,7 +24,9 @@ from rnnkit.models.base import (
     WEIGHTS_FILE,
     config_from_dict,
     config_to_dict,
+    read_pipeline,
     read_run_config,
+    read_strings,
     register_loader,
     write_run_config,
 )
@@ -187,16 +189,11 @@ class TextTagger:
         config = config_from_dict(TaggerConfig, doc.get("model"), source, "model")
         vocab = Vocab.from_dict(doc.get("vocab", {}), source)
         chars = Vocab.from_dict(doc.get("chars", {}), source)
-        tags = doc.get("tags")
-        if not isinstance(tags, list) or not all(isinstance(x, str) for x in tags) or not tags:
-            raise DataFormatError(source, '"tags" must be a non-empty list of strings')
+        tags = read_strings(doc, "tags", source)
         scheme = doc.get("scheme")
         if scheme not in SCHEMES:
             raise DataFormatError(source, f'"scheme" must be one of {", ".join(SCHEMES)}')
-        try:
-            pipeline = Pipeline.from_config(doc.get("pipeline", []))
-        except ConfigError as err:
-            raise DataFormatError(source, f"bad pipeline: {err}") from None
+        pipeline = read_pipeline(doc.get("pipeline", []), source)
         model = cls.build_model(config, vocab, chars, tags, scheme)
         load_weights(model, Path(run_dir) / WEIGHTS_FILE)
         return cls(model.to(device), config, vocab, chars, tags, scheme, pipeline)
