@@ -16,7 +16,6 @@ from rnnkit.models.tagger import (
     TaggerConfig,
     TokenEmbedder,
     build_tagger,
-    encode,
 )
 from rnnkit.nn import RNN
 from rnnkit.nn.char import unique_words
@@ -122,18 +121,3 @@ def test_sizes_must_chain() -> None:
     for bad in ({"head": "mlp"}, {"char_encoder": "gru"}, {"input_dropout": 1.0}):
         with pytest.raises(ConfigError):
             TaggerConfig(**{**SMALL.__dict__, **bad})
-
-
-@pytest.mark.parametrize("mode", ["lstm", "gru", "elman"])
-@pytest.mark.parametrize("layers", [1, 2])
-def test_unpacked_encode_equals_packed_rnn(mode: str, layers: int) -> None:
-    torch.manual_seed(3)
-    rnn = RNN(mode, 4, 3, num_layers=layers, bidirectional=True).double()
-    x = torch.randn(3, 5, 4, dtype=torch.float64, requires_grad=True)
-    lengths = torch.tensor([5, 2, 3])
-    expected, _ = rnn(x, lengths)
-    got = encode(rnn, x, lengths)
-    torch.testing.assert_close(got, expected)
-    (g1,) = torch.autograd.grad(expected.sum(), x)
-    (g2,) = torch.autograd.grad(got.sum(), x)
-    torch.testing.assert_close(g1, g2)

@@ -163,6 +163,27 @@ def test_layer_gradcheck_float64_bidirectional_padded(mode: str) -> None:
     assert torch.autograd.gradcheck(f, (x, *params), fast_mode=True)
 
 
+@pytest.mark.parametrize("mode", ["lstm", "gru", "elman"])
+@pytest.mark.parametrize(("layers", "bidirectional"), [(1, True), (2, True), (2, False)])
+def test_outputs_equal_forward_on_a_padded_batch(
+    mode: str, layers: int, bidirectional: bool
+) -> None:
+    # bidirectional: the unpacked CPU path; unidirectional: forward itself
+    torch.manual_seed(3)
+    rnn = RNN(mode, 4, 3, num_layers=layers, bidirectional=bidirectional).double()
+    x = torch.randn(3, 5, 4, dtype=torch.float64, requires_grad=True)
+    lengths = torch.tensor([5, 2, 3])
+    expected, _ = rnn(x, lengths)
+    got = rnn.outputs(x, lengths)
+    torch.testing.assert_close(got, expected)
+    (g1,) = torch.autograd.grad(expected.sum(), x)
+    (g2,) = torch.autograd.grad(got.sum(), x)
+    torch.testing.assert_close(g1, g2)
+    torch.testing.assert_close(rnn.outputs(x), rnn(x)[0])
+    with pytest.raises(ShapeError, match="lengths must lie"):
+        rnn.outputs(x, torch.tensor([6, 2, 3]))
+
+
 def test_state_dict_round_trip_and_switching_impl() -> None:
     torch.manual_seed(4)
     fused = RNN("lstm", IN, H, 2, True)

@@ -193,7 +193,10 @@ class Classifier(nn.Module):
             pooled = self.pooling(doc.states, doc.count)
             attention = doc.token_weights(pooled.weights)
         else:
-            states, _ = self.encoder(embedded, batch.lengths)  # (B, T, F)
+            if isinstance(self.encoder, RNN):  # only its outputs: the fastest path
+                states = self.encoder.outputs(embedded, batch.lengths)  # (B, T, F)
+            else:
+                states, _ = self.encoder(embedded, batch.lengths)
             pooled = self.pooling(states, batch.lengths)
             attention = pooled.weights
         logits = self.head(pooled.vector)  # (B, C)

@@ -6,6 +6,8 @@ and the outputs of both LSTM layers, so each layer is a separate :class:`rnnkit.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor, nn
 
@@ -57,6 +59,6 @@ class SkipEncoder(nn.Module):
         outputs = [x]
         h = x
         for i, layer in enumerate(self.layers):
-            h, _ = layer(self.dropout(h) if i else h, lengths)
+            h = cast(RNN, layer).outputs(self.dropout(h) if i else h, lengths)
             outputs.append(h)
         return torch.cat(outputs, dim=2), None

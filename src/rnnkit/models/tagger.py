@@ -23,7 +23,6 @@ from rnnkit.models.embedder import Embedder
 from rnnkit.nn import RNN, LockedDropout
 from rnnkit.nn.char import CHAR_ENCODERS, CharBiLSTM, CharCNN, make_char_encoder
 from rnnkit.nn.crf import CRF, Constraints
-from rnnkit.nn.recurrent import _FUSED_KERNELS
 
 __all__ = [
     "HEADS",
@@ -35,7 +34,6 @@ __all__ = [
     "TaggerOutput",
     "TokenEmbedder",
     "build_tagger",
-    "encode",
 ]
 
 HEADS = ("crf", "softmax")
@@ -270,7 +268,7 @@ class Tagger(nn.Module):
     def forward(self, batch: TagBatch) -> TaggerOutput:
         mask = batch.mask
         x = self.input_dropout(self.embedder(batch))  # (B, T, E + F)
-        states = encode(self.encoder, x, batch.lengths)  # (B, T, D·H)
+        states = self.encoder.outputs(x, batch.lengths)  # (B, T, D·H)
         logits = self.head(self.output_dropout(states))  # (B, T, K)
         loss = None
         if batch.tags is not None:
@@ -280,51 +278,6 @@ class Tagger(nn.Module):
     def decode(self, output: TaggerOutput) -> Tensor:
         """``(B, T)`` predicted tag ids (Viterbi for the CRF, argmax for softmax), 0 at padding."""
         return self.head.decode(output.logits, output.mask)
-
-
-def encode(rnn: RNN, x: Tensor, lengths: Tensor) -> Tensor:
-    """``rnn(x, lengths)[0]`` for a right-padded batch ``(B, T, I)``; on CPU, a fused
-    bidirectional stack runs without packing.
-
-    PyTorch's CPU kernels run a packed sequence step by step with a shrinking batch, and the
-    backward pass of each step's slice fills a zero tensor of the whole input: measured 1.4×
-    (training) to 2× (inference) slower than the same kernel on the padded batch. So each
-    direction runs on the padded batch instead: the forward direction reads the padding only
-    after a sentence's real tokens; the backward direction reads each sentence reversed within
-    its own length (padding again last) and is flipped back. Outputs at padding are zero, as
-    with packing, and the numbers are the same (tested against ``rnn(x, lengths)``).
-    """
-    if not (rnn.uses_fused and rnn.bidirectional and rnn.batch_first and x.device.type == "cpu"):
-        return rnn(x, lengths)[0]  # type: ignore[no-any-return]
-    b, t, _ = x.shape
-    steps = torch.arange(t, device=x.device).unsqueeze(0)
-    valid = steps < lengths.to(x.device).unsqueeze(1)  # (B, T)
-    rev = torch.where(valid, lengths.to(x.device).unsqueeze(1) - 1 - steps, steps)
-    kernel = _FUSED_KERNELS[rnn.mode]
-    zeros = x.new_zeros(1, b, rnn.hidden_size)
-    hx: Tensor | tuple[Tensor, Tensor] = (zeros, zeros) if rnn.mode == "LSTM" else zeros
-    h = x
-    for layer in range(rnn.num_layers):
-        if layer:
-            h = F.dropout(h, rnn.dropout, rnn.training)
-        index = rev.unsqueeze(2).expand(b, t, h.shape[2])
-        fwd = kernel(
-            h, hx, list(rnn.layer_weights(layer, 0)), True, 1, 0.0, rnn.training, False, True
-        )
-        bwd = kernel(
-            h.gather(1, index),
-            hx,
-            list(rnn.layer_weights(layer, 1)),
-            True,
-            1,
-            0.0,
-            rnn.training,
-            False,
-            True,
-        )
-        out_index = rev.unsqueeze(2).expand(b, t, rnn.hidden_size)
-        h = torch.cat([fwd[0], bwd[0].gather(1, out_index)], dim=2)
-    return h * valid.unsqueeze(2).to(h.dtype)
 
 
 def build_tagger(

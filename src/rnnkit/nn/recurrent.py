@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 from torch import _VF, Tensor, nn
+from torch.nn import functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.errors import ConfigError, ShapeError
@@ -43,6 +44,11 @@ _FUSED_KERNELS: dict[str, Callable[..., tuple[Tensor, ...]]] = {
 }
 
 State = Tensor | LSTMState
+
+
+def _expand(index: Tensor, size: int) -> Tensor:
+    """A ``(B, T)`` time index as ``(B, T, size)``, for ``gather`` along time."""
+    return index.unsqueeze(2).expand(index.shape[0], index.shape[1], size)
 
 
 def _log_once(reason: str) -> None:
@@ -199,6 +205,44 @@ class RNN(nn.RNNBase):
         if self.uses_fused:
             return self._forward_fused(x, lengths, hx)
         return self._forward_loop(x, lengths, hx)
+
+    def outputs(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """Only the outputs: ``self(x, lengths)[0]``, ``(B, T, D·H)``, zero at padding; on
+        CPU a fused bidirectional batch-first stack runs the padded batch without packing.
+
+        PyTorch's CPU kernels run a packed sequence step by step with a shrinking batch, and
+        the backward pass of each step's slice fills a zero tensor of the whole input:
+        measured 1.4× (training) to 2× (inference) slower than the same kernel on the padded
+        batch. So each direction runs on the padded batch instead: the forward direction reads
+        the padding only after a sequence's real steps; the backward direction reads each
+        sequence reversed within its own length (padding again last) and is flipped back. The
+        numbers are those of ``forward`` (tested); the final states, which would have read
+        the padding, are not returned.
+        """
+        fast = self.uses_fused and self.bidirectional and self.batch_first
+        if lengths is None or not fast or x.device.type != "cpu":
+            output: Tensor = self(x, lengths)[0]
+            return output
+        b, t = self._check_input(x)
+        lengths = self._check_lengths(lengths, b, t).to(x.device).unsqueeze(1)  # (B, 1)
+        steps = torch.arange(t, device=x.device).unsqueeze(0)  # (1, T)
+        valid = steps < lengths  # (B, T)
+        rev = torch.where(valid, lengths - 1 - steps, steps)  # reverse within each length
+        kernel = _FUSED_KERNELS[self.mode]
+        zeros = x.new_zeros(1, b, self.hidden_size)
+        hx: Tensor | tuple[Tensor, Tensor] = (zeros, zeros) if self.mode == "LSTM" else zeros
+        h = x
+        for layer in range(self.num_layers):
+            if layer:
+                h = F.dropout(h, self.dropout, self.training)
+            runs = []
+            for direction, inputs in enumerate((h, h.gather(1, _expand(rev, h.shape[2])))):
+                weights = list(self.layer_weights(layer, direction))
+                # (input, hx, weights, has_biases, layers, dropout, train, bidir, batch_first)
+                runs.append(kernel(inputs, hx, weights, True, 1, 0.0, self.training, False, True))
+            backward = runs[1][0].gather(1, _expand(rev, self.hidden_size))
+            h = torch.cat([runs[0][0], backward], dim=2)
+        return h * valid.unsqueeze(2).to(h.dtype)
 
     def _check_input(self, x: Tensor) -> tuple[int, int]:
         if x.dim() != 3 or x.shape[-1] != self.input_size:
