@@ -5,6 +5,7 @@ the label-conditioned generator."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from pathlib import Path
 
@@ -147,10 +148,32 @@ def test_label_conditioned_generator(tmp_path: Path) -> None:
     assert result.dev.tokens == 20 * 6
     again = evaluate_conditional(tmp_path / "run", csv)
     assert again.perplexity == pytest.approx(result.dev.perplexity, rel=1e-6)
+    assert again.label_accuracy == pytest.approx(brute_label_accuracy(result.lm, rows[1:]))
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\nhello,neutral\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="neutral"):
         evaluate_conditional(tmp_path / "run", bad)
+
+
+def brute_label_accuracy(lm: TextLM, rows: list[str]) -> float:
+    """Each text alone, token by token, under each label: how often its own label wins."""
+    model, right = lm.model, 0
+    assert lm.labels is not None
+    for row in rows:
+        text, label = row.rsplit(",", 1)
+        ids = [lm.eos_id, *lm.vocab.encode(lm.tokenize(text)), lm.eos_id]
+        scores = []
+        with torch.no_grad():
+            for y in range(len(lm.labels)):
+                state = model.initial_state(torch.tensor([y]))
+                total = 0.0
+                for prev, nxt in itertools.pairwise(ids):
+                    step = model(torch.tensor([[prev]]), state=state)
+                    state = step.state
+                    total += float(model.log_probs(step.hidden)[0, 0, nxt])
+                scores.append(total)
+        right += scores.index(max(scores)) == lm.labels.index(label)
+    return right / len(rows)
 
 
 def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path: Path) -> None:

@@ -67,6 +67,8 @@ def _figures(scores: dict[str, float]) -> str:
     parts = [f"perplexity {scores['perplexity']:.2f}"]
     if "bpc" in scores:
         parts.append(f"bits per character {scores['bpc']:.4f}")
+    if "label_accuracy" in scores:
+        parts.append(f"texts most likely under their own label {scores['label_accuracy']:.1%}")
     return ", ".join(parts) + f" over {int(scores['tokens']):,} tokens"
 
 

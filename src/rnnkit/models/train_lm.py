@@ -127,11 +127,14 @@ class LMRunConfig:
 
 @dataclass(frozen=True)
 class LMEvaluation:
-    """Scores of a language model on a text: ``tokens`` scored, total ``nll`` in nats."""
+    """Scores of a language model on a text: ``tokens`` scored, total ``nll`` in nats; for a
+    label-conditioned generator also ``label_accuracy``, the share of texts that are most
+    likely under their own label (``argmax_y p(text | y)``): how much the condition says."""
 
     tokens: int
     nll: float
     level: str
+    label_accuracy: float | None = None
 
     @property
     def loss(self) -> float:
@@ -154,6 +157,8 @@ class LMEvaluation:
         out["perplexity"] = self.perplexity
         if self.level == "char":
             out["bpc"] = self.bpc
+        if self.label_accuracy is not None:
+            out["label_accuracy"] = self.label_accuracy
         return out
 
 
@@ -467,15 +472,24 @@ def _conditional_eval(
     model: torch.nn.Module, batches: Iterable[LabelledBatch], level: str
 ) -> LMEvaluation:
     assert isinstance(model, LanguageModel)
-    total, count = 0.0, 0
+    total, count, right, texts = 0.0, 0, 0, 0
     for batch in batches:
-        out = model(batch.inputs, condition=batch.labels)
         keep = batch.targets != IGNORE
-        logp = model.target_log_probs(out.hidden[keep], batch.targets[keep])
-        total, count = total - float(logp.double().sum()), count + int(keep.sum())
+        per_label = []  # (B,) log p(text | y) for each label y
+        for label in range(model.num_conditions):
+            condition = torch.full_like(batch.labels, label)
+            out = model(batch.inputs, condition=condition)
+            logp = torch.zeros(keep.shape, dtype=torch.float64)
+            logp[keep] = model.target_log_probs(out.hidden[keep], batch.targets[keep]).double()
+            per_label.append(logp.sum(1))
+        scores = torch.stack(per_label, dim=1)  # (B, C)
+        total -= float(scores.gather(1, batch.labels.unsqueeze(1)).sum())
+        count += int(keep.sum())
+        right += int((scores.argmax(1) == batch.labels).sum())
+        texts += len(batch.labels)
     if count == 0:
         raise ConfigError("no tokens to score")
-    return LMEvaluation(count, total, level)
+    return LMEvaluation(count, total, level, right / texts)
 
 
 def evaluate_conditional(
