@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--glove-epochs", type=int, default=8)
     parser.add_argument("--glove-x-max", type=float, default=10.0)
     parser.add_argument("--glove-lr", type=float, default=0.1)
-    parser.add_argument("--glove-window", type=int, default=10)
+    parser.add_argument("--glove-window", type=int, default=20)
     parser.add_argument("--memory-tokens", type=int, default=5_000_000)
     parser.add_argument("--no-pretrained", action="store_true", help="skip glove-6b-50d")
     parser.add_argument("--json", type=Path)

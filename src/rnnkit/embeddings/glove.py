@@ -33,8 +33,9 @@ class GloveConfig:
 
     ``x_max = 100`` suits the paper's corpora of billions of tokens. On a few million tokens
     most counts are below 1, so nearly every pair weighs ``f < 0.02`` and training crawls:
-    there ``x_max = 10`` (the reference code's demo on text8), ``learning_rate = 0.1`` and
-    about 8 epochs do best on 3M tokens; more over-fit (``benchmarks/embeddings.py``).
+    there ``x_max = 10`` (the reference code's demo on text8), ``learning_rate = 0.1``, about
+    8 epochs (more over-fit) and a wide co-occurrence window (20 rather than 10) do best on
+    3M tokens (``benchmarks/embeddings.py``, RESULTS.md).
     """
 
     dim: int = 100
