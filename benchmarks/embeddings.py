@@ -74,7 +74,7 @@ def row(name: str, vectors: Vectors, stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def count_peak(tokens: int) -> dict[str, Any]:
+def count_peak(tokens: int, window: int) -> dict[str, Any]:
     """Peak RSS of a child that counts GloVe co-occurrences on ``tokens`` tokens."""
     code = (
         "import resource, sys, time\n"
@@ -83,14 +83,18 @@ def count_peak(tokens: int) -> dict[str, Any]:
         "from rnnkit.embeddings.cooccur import cooccurrence\n"
         "s = build_corpus(); n = sum(map(len, s)); s = s * (-(-int(sys.argv[1]) // n))\n"
         "e = encode(s, 5)\n"
-        "t = time.perf_counter(); x = cooccurrence(e, 10)\n"
+        "t = time.perf_counter(); x = cooccurrence(e, int(sys.argv[2]))\n"
         "print(len(e.ids), x.nnz, time.perf_counter() - t,"
         " resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(tokens)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(tokens), str(window)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     return {
+        "window": window,
         "tokens": int(out[0]),
         "nonzero": int(out[1]),
         "seconds": float(out[2]),
@@ -132,7 +136,7 @@ def main() -> None:
         rows.append(row("glove-6b-50d", Vectors.load("glove-6b-50d"), {}))
         print(json.dumps(rows[-1]), flush=True)
     start = time.perf_counter()
-    peak = count_peak(args.memory_tokens) if args.memory_tokens else {}
+    peak = count_peak(args.memory_tokens, args.glove_window) if args.memory_tokens else {}
     print(json.dumps({"cooccurrence": peak, "wall": time.perf_counter() - start}), flush=True)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "cooccurrence": peak}, indent=2))
