@@ -21,11 +21,13 @@ from rnnkit.models.train_lm import (
     CarriedStateLoss,
     LMDataConfig,
     LMRunConfig,
+    _state_gap,
     evaluate_conditional,
     evaluate_lm,
     stream_log_probs,
     train_lm,
 )
+from rnnkit.nn import LSTMState
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.bptt import BpttChunk
 from rnnkit.training.recipe import TrainConfig
@@ -73,6 +75,16 @@ def test_perplexity_does_not_depend_on_the_evaluation_batch_size(softmax: str) -
         ev = evaluate_lm(lm, text, batch_size=batch_size, bptt=bptt)
         assert ev.tokens == ref.tokens
         assert ev.perplexity == pytest.approx(ref.perplexity, rel=1e-4)
+
+
+def test_state_gap_is_relative_to_large_cell_states() -> None:
+    # a char LSTM's cell state reaches hundreds, where float32 rounding differs by ~1e-5
+    # between passes: an absolute 1e-6 never converged and ran all B passes (45 min)
+    c = torch.full((2, 3, 4), 300.0)
+    big = LSTMState(torch.zeros(2, 3, 4), c)
+    assert _state_gap(LSTMState(big.h, c + 3e-5), big) < 1e-6
+    small = torch.full((2, 3, 4), 0.5)
+    assert _state_gap(small + 1e-3, small) > 1e-6
 
 
 def test_segments_are_exact_even_when_the_state_does_not_forget() -> None:
