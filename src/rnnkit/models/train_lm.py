@@ -483,7 +483,7 @@ def _conditional_eval(
         for label in range(model.num_conditions):
             condition = torch.full_like(batch.labels, label)
             out = model(batch.inputs, condition=condition)
-            logp = torch.zeros(keep.shape, dtype=torch.float64)
+            logp = torch.zeros(keep.shape, dtype=torch.float64, device=keep.device)
             logp[keep] = model.target_log_probs(out.hidden[keep], batch.targets[keep]).double()
             per_label.append(logp.sum(1))
         scores = torch.stack(per_label, dim=1)  # (B, C)
