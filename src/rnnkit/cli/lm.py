@@ -109,8 +109,9 @@ def generate_command(
 
 
 def _evaluate(args: EvaluateArgs) -> None:
+    from rnnkit.models.lm_eval import evaluate_lm
     from rnnkit.models.text_lm import TextLM
-    from rnnkit.models.train_lm import evaluate_conditional, evaluate_lm
+    from rnnkit.models.train_lm import evaluate_conditional
 
     lm = TextLM.load(args.run_dir)
     score = evaluate_conditional if lm.labels is not None else evaluate_lm

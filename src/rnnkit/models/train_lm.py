@@ -8,22 +8,12 @@ carried from window to window, detached. The standard :class:`~rnnkit.training.T
 it: the windows of an epoch come in order (a function ``epoch -> windows``) and the loss is a
 :class:`CarriedStateLoss`, which keeps the state between calls.
 
-Evaluation is exact (:func:`stream_log_probs`): every token is scored given the whole text
-before it, as one sequential pass over the split would score it, whatever the batch size. The
-split is cut into ``B`` contiguous segments run side by side; segment ``b`` must start from the
-final state of segment ``b-1``, which is not known before it is run, so the segments are run
-again with the previous pass's final states until those states no longer change (a Jacobi
-iteration: pass ``k`` makes segments ``0..k`` exact, so it ends after at most ``B`` passes,
-after two or three in practice because the recurrent state forgets). Perplexity is
-``exp(-(1/N) sum_i log p(w_i | w_{<i}))`` over the ``N`` tokens of the split, ``<eos>``
-included (Mikolov's count); bits per character is ``-(1/N) sum_i log2 p(c_i | c_{<i})``.
-The first token is predicted from ``<eos>``, as if the text followed a line break.
+Evaluation is exact, whatever the batch size (:mod:`rnnkit.models.lm_eval`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +23,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.data.textfile import numbered_lines, read_utf8
 from rnnkit.errors import ConfigError
 from rnnkit.fileio import write_json
 from rnnkit.models.base import config_to_dict
 from rnnkit.models.lm import LanguageModel, LMConfig, build_language_model
+from rnnkit.models.lm_eval import (
+    IGNORE,
+    LMEvaluation,
+    evaluate_lm,
+    read_lines,
+    stream_metrics,
+)
 from rnnkit.models.text_lm import LM_SPECIALS, TextLM, line_tokens
 from rnnkit.nn import LSTMState
 from rnnkit.nn.recurrent import State
@@ -53,16 +49,10 @@ from rnnkit.training.recipe import TrainConfig, build_trainer
 __all__ = [
     "CarriedStateLoss",
     "LMDataConfig",
-    "LMEvaluation",
     "LMRunConfig",
     "LMTrainResult",
-    "evaluate_lm",
-    "read_lines",
-    "stream_log_probs",
     "train_lm",
 ]
-
-IGNORE = -100
 
 
 @dataclass(frozen=True)
@@ -126,43 +116,6 @@ class LMRunConfig:
 
 
 @dataclass(frozen=True)
-class LMEvaluation:
-    """Scores of a language model on a text: ``tokens`` scored, total ``nll`` in nats; for a
-    label-conditioned generator also ``label_accuracy``, the share of texts that are most
-    likely under their own label (``argmax_y p(text | y)``): how much the condition says."""
-
-    tokens: int
-    nll: float
-    level: str
-    label_accuracy: float | None = None
-
-    @property
-    def loss(self) -> float:
-        """Mean cross-entropy per token, in nats."""
-        return self.nll / self.tokens
-
-    @property
-    def perplexity(self) -> float:
-        """``exp(loss)``."""
-        return math.exp(self.loss)
-
-    @property
-    def bpc(self) -> float:
-        """Bits per token (per character at character level): ``loss / ln 2``."""
-        return self.loss / math.log(2)
-
-    def to_json(self) -> dict[str, Any]:
-        """The figures as a JSON-ready dict."""
-        out: dict[str, Any] = {"tokens": self.tokens, "loss": self.loss}
-        out["perplexity"] = self.perplexity
-        if self.level == "char":
-            out["bpc"] = self.bpc
-        if self.label_accuracy is not None:
-            out["label_accuracy"] = self.label_accuracy
-        return out
-
-
-@dataclass(frozen=True)
 class LMTrainResult:
     """The trained model, its dev (and test) scores, and the training time in seconds."""
 
@@ -170,11 +123,6 @@ class LMTrainResult:
     dev: LMEvaluation
     test: LMEvaluation | None
     seconds: float
-
-
-def read_lines(path: str | Path) -> list[str]:
-    """The lines of a UTF-8 text file (blank ones included; callers skip them)."""
-    return [line for _, line in numbered_lines(read_utf8(path))]
 
 
 class CarriedStateLoss(Callback):
@@ -210,118 +158,6 @@ class CarriedStateLoss(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         parts = [state[f"s{i}"] for i in range(len(state))]
         self.state = None if not parts else LSTMState(*parts) if len(parts) == 2 else parts[0]
-
-
-def _segment_pass(
-    model: LanguageModel, inputs: Tensor, targets: Tensor, init: State | None, bptt: int
-) -> tuple[Tensor, State]:
-    """Log-probs ``(B, S)`` of ``targets`` and the final states of ``B`` rows from ``init``."""
-    logps = []
-    state = init
-    for start in range(0, inputs.shape[1], bptt):
-        x, y = inputs[:, start : start + bptt], targets[:, start : start + bptt]
-        out = model(x, state=state)
-        keep = y != IGNORE
-        logp = torch.zeros(y.shape, dtype=torch.float64, device=y.device)
-        logp[keep] = model.target_log_probs(out.hidden[keep], y[keep]).double()
-        logps.append(logp)
-        state = out.state
-    assert state is not None
-    return torch.cat(logps, dim=1), state
-
-
-def _shift_rows(final: State) -> State:
-    """Row ``b`` takes the final state of row ``b-1``; row 0 starts from zeros."""
-
-    def shift(t: Tensor) -> Tensor:  # (L, B, H)
-        return torch.cat([torch.zeros_like(t[:, :1]), t[:, :-1]], dim=1)
-
-    if isinstance(final, Tensor):
-        return shift(final)
-    return LSTMState(shift(final[0]), shift(final[1]))
-
-
-def _state_gap(a: State, b: State) -> float:
-    """The largest difference of two states, relative to ``1 + |b|``: an LSTM's cell state can
-    grow to hundreds, where float32 rounding alone differs by 1e-5 from pass to pass."""
-    ta = [a] if isinstance(a, Tensor) else list(a)
-    tb = [b] if isinstance(b, Tensor) else list(b)
-    return max(float(((x - y).abs() / (1 + y.abs())).max()) for x, y in zip(ta, tb, strict=True))
-
-
-@torch.no_grad()
-def stream_log_probs(
-    model: LanguageModel,
-    stream: Tensor,
-    batch_size: int = 1,
-    bptt: int = 35,
-    start_id: int | None = None,
-    tol: float = 1e-5,
-) -> Tensor:
-    """``log p(w_i | w_{<i})`` of every token of ``stream`` ``(N,)``, float64 ``(N,)``.
-
-    The first token is predicted after ``start_id`` (e.g. ``<eos>``); without one, scoring
-    starts at the second token (``N - 1`` values). See the module docstring for how ``B``
-    segments stay exact: the passes end when no segment's initial state moved by more than
-    ``tol`` relative to ``1 + |state|`` (float32 rounding alone moves large LSTM cell
-    states by a few 1e-7 relative).
-    """
-    model.eval()
-    if start_id is not None:
-        stream = torch.cat([stream.new_tensor([start_id]), stream])
-    n = stream.numel() - 1
-    if n < 1:
-        raise ConfigError("nothing to score: the text has no tokens")
-    seg = math.ceil(n / batch_size)
-    rows = math.ceil(n / seg)
-    inputs = torch.full((rows * seg,), int(stream[0]), dtype=torch.long, device=stream.device)
-    targets = torch.full_like(inputs, IGNORE)
-    inputs[:n], targets[:n] = stream[:-1], stream[1:]
-    inputs, targets = inputs.view(rows, seg), targets.view(rows, seg)
-    init: State | None = None
-    for _ in range(rows):
-        logp, final = _segment_pass(model, inputs, targets, init, bptt)
-        if rows == 1:
-            break
-        shifted = _shift_rows(final)
-        if init is not None and _state_gap(shifted, init) <= tol:
-            break
-        init = shifted
-    return logp.reshape(-1)[:n]
-
-
-def evaluate_lm(
-    lm: TextLM | str | Path,
-    data: Sequence[str] | str | Path,
-    batch_size: int = 10,
-    bptt: int = 35,
-) -> LMEvaluation:
-    """Exact perplexity (and bits per character) of a language model on lines of text or a
-    file, the state carried across lines; ``batch_size`` changes the speed, not the figure."""
-    model = lm if isinstance(lm, TextLM) else TextLM.load(lm)
-    lines = read_lines(data) if isinstance(data, str | Path) else list(data)
-    stream = model.encode_stream(lines)
-    if stream.numel() == 0:
-        raise ConfigError(f"{data if isinstance(data, str | Path) else 'the text'}: no tokens")
-    device = next(model.model.parameters()).device
-    logp = stream_log_probs(model.model, stream.to(device), batch_size, bptt, model.eos_id)
-    return LMEvaluation(int(logp.numel()), float(-logp.sum()), model.level)
-
-
-def _lm_metrics(
-    model: torch.nn.Module, batches: Iterable[Tensor], batch_size: int, bptt: int, level: str
-) -> dict[str, float]:
-    """The Trainer's dev metrics: exact loss, perplexity (and bpc) over the dev stream."""
-    assert isinstance(model, LanguageModel)
-    total, count = 0.0, 0
-    for stream in batches:
-        logp = stream_log_probs(model, stream[1:], batch_size, bptt, int(stream[0]))
-        total, count = total - float(logp.sum()), count + logp.numel()
-    return _json_metrics(LMEvaluation(count, total, level))
-
-
-def _json_metrics(ev: LMEvaluation) -> dict[str, float]:
-    return {k: float(v) for k, v in ev.to_json().items() if k != "tokens"}
 
 
 def _build_vocab(lm_lines: list[list[str]], data: LMDataConfig) -> Vocab:
@@ -373,7 +209,7 @@ def train_lm(
     data = cfg.data
 
     def metrics(m: torch.nn.Module, batches: Iterable[Tensor]) -> dict[str, float]:
-        return _lm_metrics(m, batches, data.eval_batch_size, data.bptt, cfg.model.level)
+        return stream_metrics(m, batches, data.eval_batch_size, data.bptt, cfg.model.level)
 
     carried = CarriedStateLoss(data.bptt, data.variable_bptt)
     trainer = build_trainer(
@@ -550,7 +386,7 @@ def _train_conditional(
         train_cfg,
         out_dir,
         loss_fn=_conditional_loss,
-        evaluate_fn=lambda m, b: _json_metrics(_conditional_eval(m, b, cfg.model.level)),
+        evaluate_fn=lambda m, b: _conditional_eval(m, b, cfg.model.level).metrics(),
         count_fn=lambda b: int((b.targets != IGNORE).sum()),
         count_unit="tokens",
     )
