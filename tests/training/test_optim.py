@@ -62,6 +62,25 @@ def test_optimizers_follow_their_update_rules(name: str, weight_decay: float) ->
     torch.testing.assert_close(run(cfg), by_hand(cfg), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_is_fused_for_float_tensors_and_matches_the_loop(name: str) -> None:
+    torch.manual_seed(0)
+    cfg = OptimConfig(name, lr=0.01, weight_decay=0.1)  # type: ignore[arg-type]
+    start, grads = torch.randn(50, 7), [torch.randn(50, 7) for _ in range(4)]
+    fused, loop = torch.nn.Parameter(start.clone()), torch.nn.Parameter(start.clone())
+    opt = build_optimizer([{"params": [fused], "lr": 0.01}], cfg)
+    assert opt.defaults["fused"]
+    cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    reference = cls([loop], lr=0.01, weight_decay=0.1, foreach=False)
+    for g in grads:
+        fused.grad, loop.grad = g.clone(), g.clone()
+        opt.step()
+        reference.step()
+    torch.testing.assert_close(fused, loop, rtol=1e-5, atol=1e-6)
+    complex_param = torch.nn.Parameter(torch.zeros(2, dtype=torch.complex64))
+    assert not build_optimizer([complex_param], cfg).defaults["fused"]
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
