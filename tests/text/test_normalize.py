@@ -16,6 +16,7 @@ def test_placeholders() -> None:
     assert out == "<user> see <url>, <url> and mail a@b.com at <num> for <num> x3"
     assert nz.replace_numbers("in 2015-2016 mp3 2day -5 +1,000") == "in <num> mp3 2day <num> <num>"
     assert nz.replace_numbers(nz.replace_numbers("7 <num>")) == "<num> <num>"
+    assert nz.replace_numbers("<3 <35 </3 <0 0> 3<3") == "<3 <3<num> </3 <<num> <num>> <num><3"
 
 
 def test_is_placeholder() -> None:

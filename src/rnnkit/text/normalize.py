@@ -29,12 +29,14 @@ URL_PATTERN = r"[hHwW](?:(?<=[hH])(?i:ttps?://)|(?<=[wW])(?i:ww\.))[^\s<>\"]*[^\
 USER_PATTERN = r"@(?<![A-Za-z0-9_@]@)\w+"
 #: A stand-alone number, with decimal/thousands/time/date separators: 3, 3.50, 1,000, 10:30, 3-4.
 # "_" does not glue a number to its neighbour: the tweet tokenizer splits it off ("0_" → "0 _")
-NUMBER_PATTERN = r"(?<!<)(?<![^\W_])[+-]?\d+(?:[.,:/-]\d+)*(?![^\W_])(?!>)"
+NUMBER_PATTERN = r"(?<![^\W_])[+-]?\d+(?:[.,:/-]\d+)*(?![^\W_])"
 
 _PLACEHOLDER_RE = re.compile(PLACEHOLDER_PATTERN)
 _URL_RE = re.compile(URL_PATTERN)
 _USER_RE = re.compile(USER_PATTERN)
 _NUMBER_RE = re.compile(NUMBER_PATTERN)
+#: the heart emoticon as the tweet tokenizer reads it ("<3", "</3", "<333"): not a number
+_HEART_RE = re.compile(r"(</?3+)")
 _HASHTAG_RE = re.compile(r"(?<![\w&])#(?=\w)")
 _SPECIAL_RE = re.compile(rf"({PLACEHOLDER_PATTERN})|[^\w\s]+|_+")
 _DIGIT_RE = re.compile(r"\d")
@@ -71,11 +73,12 @@ def replace_users(text: str) -> str:
 def replace_numbers(text: str) -> str:
     """Replace stand-alone numbers (``3``, ``-2``, ``3.50``, ``1,000``, ``10:30``) with ``<num>``.
 
-    Digits inside words (``2day``, ``mp3``, ``10pm``) are kept.
+    Digits inside words (``2day``, ``mp3``, ``10pm``) and hearts (``<3``) are kept.
     """
     if _DIGIT_RE.search(text) is None:  # most texts have no digit: skip the slower pattern
         return text
-    return _NUMBER_RE.sub(NUMBER_TOKEN, text)
+    parts = _HEART_RE.split(text)  # hearts at the odd indices
+    return "".join(p if i % 2 else _NUMBER_RE.sub(NUMBER_TOKEN, p) for i, p in enumerate(parts))
 
 
 def strip_hashtags(text: str) -> str:
