@@ -152,16 +152,7 @@ def train_classifier(
     train = read_classification(train_path)
     dev = read_classification(dev_path)
     test = read_classification(test_path) if test_path is not None else None
-    pipeline = Pipeline(cfg.data.pipeline)
-    tokens = pipeline.batch([ex.text for ex in train])
-    vocab = Vocab.build(tokens, min_freq=cfg.data.min_freq, max_size=cfg.data.max_vocab)
-    labels = sorted({ex.label for ex in train})
-    if len(labels) < 2:
-        raise ConfigError(f"{train_path}: a classifier needs at least 2 labels, found {labels}")
-    model, model_cfg = _build_model(
-        cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors
-    )
-    clf = TextClassifier(model, model_cfg, vocab, labels, pipeline, cfg.data.max_length)
+    clf = _new_classifier(cfg, train, train_path, seed, vectors)
     train_batches = _batches(clf, train, train_path, cfg.data)  # bad data fails before any write
     dev_batches = _batches(clf, dev, dev_path, cfg.data)
     extra = {
@@ -171,12 +162,12 @@ def train_classifier(
         "init_from": str(init_from) if init_from is not None else None,
     }
     _check_out_dir(out_dir, resume, clf, extra)
-    steps, transfer = _plan(model, vocab, init_from, cfg.finetune)
+    steps, transfer = _plan(clf.model, clf.vocab, init_from, cfg.finetune)
     # the weights are written by early stopping and at the end: writing them now would replace
     # the best weights a resumed run's early stopping falls back on
     clf.save(out_dir, extra, weights=False)
     done = fit_plan(
-        model,
+        clf.model,
         steps,
         train_cfg,
         cfg.finetune,
@@ -184,7 +175,7 @@ def train_classifier(
         train_batches,
         dev_batches,
         resume=resume,
-        frozen=["embedder"] if model_cfg.freeze_embeddings else [],
+        frozen=["embedder"] if clf.config.freeze_embeddings else [],
         evaluate_fn=classifier_metrics,
     )
     seconds = sum(step.seconds for step in done)  # resumed runs count their earlier parts too
@@ -200,6 +191,26 @@ def train_classifier(
         metrics["test"] = test_report.to_json()
     write_json(Path(out_dir) / "metrics.json", metrics)
     return TrainResult(clf, dev_report, test_report, seconds, done, transfer)
+
+
+def _new_classifier(
+    cfg: ClassifyConfig,
+    train: list[TextExample],
+    train_path: str | Path,
+    seed: int,
+    vectors: WordVectors | None,
+) -> TextClassifier:
+    """An untrained classifier: the pipeline, the vocabulary and the labels of ``train``."""
+    pipeline = Pipeline(cfg.data.pipeline)
+    tokens = pipeline.batch([ex.text for ex in train])
+    vocab = Vocab.build(tokens, min_freq=cfg.data.min_freq, max_size=cfg.data.max_vocab)
+    labels = sorted({ex.label for ex in train})
+    if len(labels) < 2:
+        raise ConfigError(f"{train_path}: a classifier needs at least 2 labels, found {labels}")
+    model, model_cfg = _build_model(
+        cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors
+    )
+    return TextClassifier(model, model_cfg, vocab, labels, pipeline, cfg.data.max_length)
 
 
 def _plan(
