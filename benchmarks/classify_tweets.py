@@ -38,7 +38,7 @@ from rnnkit.baselines.tfidf import run_tfidf_baseline
 from rnnkit.baselines.vader import evaluate_vader
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
-from rnnkit.models.classify import ClassifyConfig, train_classifier
+from rnnkit.models.classify.train import ClassifyConfig, train_classifier
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 
 #: The shared settings of the candidates, as ``--set`` overrides of ClassifyConfig.

@@ -27,7 +27,7 @@ import torch
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
 from rnnkit.fileio import write_json
-from rnnkit.models.train_lm import LMRunConfig, train_lm
+from rnnkit.models.lm.train import LMRunConfig, train_lm
 from rnnkit.training.train_log import read_log
 
 TASKS = {"ptb": ("ptb", "ptb-small"), "shakespeare": ("shakespeare", "shakespeare-char")}
@@ -98,7 +98,7 @@ def main() -> None:
         "test": result.test.to_json(),
     }
     if args.task == "shakespeare":
-        from rnnkit.models.generate import GenerationConfig, generate
+        from rnnkit.models.lm.generate import GenerationConfig, generate
 
         gen = GenerationConfig(length=400, temperature=0.8, seed=args.seed)
         report["sample"] = "".join(generate(result.lm, "ROMEO.", gen))

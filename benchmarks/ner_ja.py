@@ -23,7 +23,7 @@ import torch
 
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
-from rnnkit.models.tag import TagConfig, train_tagger
+from rnnkit.models.tag.train import TagConfig, train_tagger
 
 DEFAULTS = [
     "model.embeddings=none",

@@ -28,8 +28,8 @@ import torch
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
 from rnnkit.data.records import TaggedSentence
-from rnnkit.models.tag import TagConfig, read_tagged, train_tagger
-from rnnkit.models.text_tagger import TextTagger
+from rnnkit.models.tag.artifact import TextTagger
+from rnnkit.models.tag.train import TagConfig, read_tagged, train_tagger
 from rnnkit.training.tag_metrics import token_accuracy
 
 #: the clock of every speed figure: wall time by default; ``--clock cpu`` counts this process's
@@ -90,7 +90,7 @@ def speed_only(
 ) -> dict[str, Any]:
     """Training tokens/s over ``args.speed_steps`` steps (no dev evaluation, no checkpoints) and
     tagging tokens/s on the test set, for a model built exactly as ``train_tagger`` builds it."""
-    from rnnkit.models.tag import _embeddings
+    from rnnkit.models.tag.train import _embeddings
     from rnnkit.text.pipeline import Pipeline
     from rnnkit.text.vocab import Vocab
     from rnnkit.training.optim import build_optimizer

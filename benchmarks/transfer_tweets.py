@@ -37,10 +37,10 @@ import torch
 from rnnkit.data import datasets
 from rnnkit.data.distant import distant_examples
 from rnnkit.data.formats import read_classification, write_classification
-from rnnkit.models.classifier import ClassifierConfig
-from rnnkit.models.classify import ClassifyConfig, ClassifyDataConfig, train_classifier
-from rnnkit.models.lm import LMConfig
-from rnnkit.models.train_lm import LMDataConfig, LMRunConfig, train_lm
+from rnnkit.models.classify.model import ClassifierConfig
+from rnnkit.models.classify.train import ClassifyConfig, ClassifyDataConfig, train_classifier
+from rnnkit.models.lm.model import LMConfig
+from rnnkit.models.lm.train import LMDataConfig, LMRunConfig, train_lm
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE
 from rnnkit.training.finetune import FinetuneConfig
 from rnnkit.training.optim import OptimConfig

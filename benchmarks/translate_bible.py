@@ -34,7 +34,7 @@ from rnnkit.data.datasets import split_path
 from rnnkit.data.formats import read_pairs, write_pairs
 from rnnkit.data.records import Pair
 from rnnkit.fileio import write_json
-from rnnkit.models.translate import TranslateConfig, evaluate_translator, train_translator
+from rnnkit.models.translate.train import TranslateConfig, evaluate_translator, train_translator
 
 SYSTEMS: dict[str, list[str]] = {
     "plain": ["model.attention=none"],

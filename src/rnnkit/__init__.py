@@ -18,6 +18,6 @@ def load(path: str | Path) -> Any:
     """Restore the trained model in run directory ``path``, whatever its task (a
     :class:`~rnnkit.models.TextClassifier` for ``classify`` runs, …). Imports torch on first use,
     so ``import rnnkit`` stays light."""
-    from rnnkit.models.base import load as load_run
+    from rnnkit.models.common.artifact import load as load_run
 
     return load_run(path)

@@ -19,8 +19,8 @@ from rich.table import Table
 
 from rnnkit.baselines.tfidf import TfidfConfig, run_tfidf_baseline
 from rnnkit.data import datasets
-from rnnkit.models.classify import ClassifyConfig, train_classifier
-from rnnkit.models.explain import explain_text
+from rnnkit.models.classify.explain import explain_text
+from rnnkit.models.classify.train import ClassifyConfig, train_classifier
 from rnnkit.text import DEFAULT_TWEET_PIPELINE, Pipeline
 
 __all__ = ["DEMO_SENTENCES", "run_demo"]

@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from rnnkit.cli import main
-from tests.models.test_classify import write_csv
-from tests.models.test_text_classifier import make_texts
+from tests.models.classify.test_artifact import make_texts
+from tests.models.classify.test_train import write_csv
 
 SETS = [
     "model.embeddings=none",

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnnkit.errors import ConfigError
-from rnnkit.models.classifier import ClassifierConfig, build_classifier
+from rnnkit.models.classify.model import ClassifierConfig, build_classifier
 from rnnkit.training.finetune import (
     FinetuneConfig,
     layer_groups,

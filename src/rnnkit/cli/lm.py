@@ -50,7 +50,7 @@ def train_lm_command(
     --config ptb-small
     """
     from rnnkit.config import build_config
-    from rnnkit.models.train_lm import LMRunConfig, train_lm
+    from rnnkit.models.lm.train import LMRunConfig, train_lm
 
     args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
     cfg = build_config(LMRunConfig, args.config, args.overrides)
@@ -96,8 +96,8 @@ def generate_command(
     Example: rnnkit generate runs/ptb --prompt "the company said" --length 30 --top-p 0.9
     --seed 1
     """
-    from rnnkit.models.generate import GenerationConfig, generate
-    from rnnkit.models.text_lm import TextLM
+    from rnnkit.models.lm.artifact import TextLM
+    from rnnkit.models.lm.generate import GenerationConfig, generate
 
     lm = TextLM.load(run_dir)
     cfg = GenerationConfig(length, temperature, top_k, top_p, greedy, seed, stop_at_eos)
@@ -109,9 +109,9 @@ def generate_command(
 
 
 def _evaluate(args: EvaluateArgs) -> None:
-    from rnnkit.models.lm_eval import evaluate_lm
-    from rnnkit.models.text_lm import TextLM
-    from rnnkit.models.train_lm import evaluate_conditional
+    from rnnkit.models.lm.artifact import TextLM
+    from rnnkit.models.lm.evaluate import evaluate_lm
+    from rnnkit.models.lm.train import evaluate_conditional
 
     lm = TextLM.load(args.run_dir)
     score = evaluate_conditional if lm.labels is not None else evaluate_lm

@@ -42,7 +42,7 @@ def _root(
 
 
 def _task(run_dir: Path) -> str:
-    from rnnkit.models.base import read_run_config
+    from rnnkit.models.common.artifact import read_run_config
 
     return str(read_run_config(run_dir)["task"])
 

@@ -53,7 +53,7 @@ def train_translate(
     Example: rnnkit train translate --train bible-en-es:train --dev bible-en-es:dev --out runs/bible
     """
     from rnnkit.config import build_config
-    from rnnkit.models.translate import TranslateConfig, train_translator
+    from rnnkit.models.translate.train import TranslateConfig, train_translator
 
     args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
     cfg = build_config(TranslateConfig, args.config, args.overrides)
@@ -96,8 +96,8 @@ def translate(
 
     Example: rnnkit translate runs/bible "In the beginning was the Word." --beam 5 --plot att.png
     """
-    from rnnkit.models.translate import plot_attention
-    from rnnkit.models.translator import Translator
+    from rnnkit.models.translate.artifact import Translator
+    from rnnkit.models.translate.train import plot_attention
 
     sentences = _read_texts(texts)
     translations = Translator.load(run_dir).translate(sentences, beam)
@@ -108,7 +108,7 @@ def translate(
 
 
 def _evaluate(args: EvaluateArgs) -> None:
-    from rnnkit.models.translate import evaluate_translator
+    from rnnkit.models.translate.train import evaluate_translator
 
     scores = evaluate_translator(args.run_dir, args.data, args.options.get("beam"))
     if args.as_json:
@@ -121,7 +121,7 @@ def _evaluate(args: EvaluateArgs) -> None:
 
 
 def _predict(args: PredictArgs) -> None:
-    from rnnkit.models.translator import Translator
+    from rnnkit.models.translate.artifact import Translator
 
     translator = Translator.load(args.run_dir)
     for t in translator.translate(_read_texts(args.texts), batch_size=args.batch_size):

@@ -1,0 +1,187 @@
+"""A trained classifier with everything it needs to read raw text: pipeline, vocabulary, labels.
+
+:class:`TextClassifier` is what a ``classify`` run directory restores to; ``predict`` on raw text
+preprocesses exactly as training did, because the pipeline travels in ``config.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.data.batching import PaddedBatch, encode, make_batches
+from rnnkit.errors import ConfigError
+from rnnkit.models.classify.hierarchical import boundary_ids
+from rnnkit.models.classify.model import Classifier, ClassifierConfig, build_classifier
+from rnnkit.models.common.artifact import (
+    WEIGHTS_FILE,
+    config_from_dict,
+    config_to_dict,
+    read_pipeline,
+    read_run_config,
+    read_strings,
+    register_loader,
+    write_run_config,
+)
+from rnnkit.text.pipeline import Pipeline
+from rnnkit.text.vocab import Vocab
+from rnnkit.training.checkpoint import load_weights, save_weights
+from rnnkit.training.device import move_to_device
+
+__all__ = ["TASK", "Prediction", "TextClassifier"]
+
+TASK = "classify"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One text's prediction: the label, every class's probability, the tokens the model read
+    and, for attention pooling, each token's weight (same length as ``tokens``)."""
+
+    label: str
+    probabilities: dict[str, float]
+    tokens: list[str]
+    attention: list[float] | None
+
+    def to_json(self, explain: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict; with ``explain``, also ``tokens`` and their ``attention`` weights
+        (when the model has attention pooling)."""
+        out: dict[str, Any] = {"label": self.label, "probabilities": self.probabilities}
+        if explain and self.attention is not None:
+            out["tokens"] = self.tokens
+            out["attention"] = self.attention
+        return out
+
+
+class TextClassifier:
+    """A :class:`Classifier` with its preprocessing, vocabulary and label set.
+
+    Args:
+        model: the network.
+        config: the config it was built from.
+        vocab: token ids (with ``<pad>`` 0 and ``<unk>``).
+        labels: class names; class ``i`` is ``labels[i]``.
+        pipeline: raw text to tokens.
+        max_length: tokens read per text (longer texts are truncated); ``None`` for all.
+    """
+
+    def __init__(
+        self,
+        model: Classifier,
+        config: ClassifierConfig,
+        vocab: Vocab,
+        labels: Sequence[str],
+        pipeline: Pipeline,
+        max_length: int | None = None,
+    ) -> None:
+        if len(labels) != model.num_labels:
+            raise ConfigError(f"{len(labels)} labels for a model with {model.num_labels} classes")
+        if vocab.unk_id is None:
+            raise ConfigError("a classifier's vocabulary needs an <unk> entry")
+        self.model, self.config, self.vocab = model, config, vocab
+        self.labels = list(labels)
+        self.pipeline, self.max_length = pipeline, max_length
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        """Tokens of each text as the model reads them (preprocessed, truncated)."""
+        return [self.pipeline(t)[: self.max_length] for t in texts]
+
+    def batches(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str] | None = None,
+        batch_size: int = 64,
+        bucket: int = 4,
+    ) -> list[PaddedBatch]:
+        """Padded batches of ``texts`` (and the class ids of ``labels``), bucketed by length."""
+        ids = encode(self.tokenize(texts), self.vocab)
+        return make_batches(
+            ids, self.label_ids(labels) if labels is not None else None, batch_size, bucket
+        )
+
+    def label_ids(self, labels: Sequence[str]) -> list[int]:
+        """Class ids of ``labels``; a label the model was not trained on raises ``ConfigError``."""
+        index = {name: i for i, name in enumerate(self.labels)}
+        unknown = sorted({lab for lab in labels if lab not in index})
+        if unknown:
+            raise ConfigError(
+                f"label(s) {', '.join(map(repr, unknown[:10]))} never seen in training; "
+                f"this model knows {', '.join(map(repr, self.labels))}"
+            )
+        return [index[lab] for lab in labels]
+
+    @torch.no_grad()
+    def run(self, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, list[Any]]:
+        """``(probabilities (N, C) float32, attention weights per text or None)``, input order."""
+        self.model.eval()
+        device = next(self.model.parameters()).device
+        probs = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        attention: list[Any] = [None] * len(texts)
+        for batch in self.batches(texts, batch_size=batch_size):
+            out = self.model(move_to_device(batch, device))
+            assert batch.index is not None
+            rows = batch.index.tolist()
+            probs[rows] = out.probabilities.cpu().numpy()
+            if out.attention is not None:
+                weights = out.attention.float().cpu()
+                for r, i in enumerate(rows):
+                    attention[i] = weights[r, : int(batch.lengths[r])].tolist()
+        return probs, attention
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Class probabilities ``(N, C)``, columns in the order of :attr:`labels`."""
+        return self.run(texts, batch_size)[0]
+
+    def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[Prediction]:
+        """One :class:`Prediction` per text."""
+        probs, attention = self.run(texts, batch_size)
+        out = []
+        for row, tokens, weights in zip(probs, self.tokenize(texts), attention, strict=True):
+            out.append(
+                Prediction(
+                    label=self.labels[int(row.argmax())],
+                    probabilities={lab: float(p) for lab, p in zip(self.labels, row, strict=True)},
+                    tokens=tokens,
+                    attention=weights[: len(tokens)] if weights is not None else None,
+                )
+            )
+        return out
+
+    def save(
+        self, run_dir: str | Path, extra: Mapping[str, Any] | None = None, weights: bool = True
+    ) -> None:
+        """Write ``config.json`` and (with ``weights``) ``model.safetensors`` into ``run_dir``
+        (atomically); ``extra`` sections (e.g. ``train``) join the config."""
+        sections = {
+            "model": config_to_dict(self.config),
+            "vocab": self.vocab.to_dict(),
+            "labels": self.labels,
+            "pipeline": self.pipeline.to_config(),
+            "data": {"max_length": self.max_length},
+            **(extra or {}),
+        }
+        write_run_config(run_dir, TASK, sections)
+        if weights:
+            save_weights(self.model, Path(run_dir) / WEIGHTS_FILE)
+
+    @classmethod
+    def load(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> TextClassifier:
+        """Restore a classifier saved by :meth:`save` (or by ``train_classifier``)."""
+        doc = read_run_config(run_dir, TASK)
+        source = Path(run_dir) / "config.json"
+        config = config_from_dict(ClassifierConfig, doc.get("model"), source, "model")
+        vocab = Vocab.from_dict(doc.get("vocab", {}), source)
+        labels = read_strings(doc, "labels", source)
+        pipeline = read_pipeline(doc.get("pipeline", []), source)
+        max_length = (doc.get("data") or {}).get("max_length")
+        model = build_classifier(config, len(vocab), len(labels), boundaries=boundary_ids(vocab))
+        load_weights(model, Path(run_dir) / WEIGHTS_FILE)
+        return cls(model.to(device), config, vocab, labels, pipeline, max_length)
+
+
+register_loader(TASK, TextClassifier.load)

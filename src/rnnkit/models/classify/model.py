@@ -1,0 +1,288 @@
+r"""The acceptor: read a text, encode it with an RNN, predict one label (Goldberg 2017, §14.1).
+
+.. math:: p(y \mid w_{1:n}) = \mathrm{softmax}(\mathrm{MLP}(\mathrm{pool}(\mathrm{RNN}(e_{1:n}))))
+
+:class:`Classifier` takes its four parts through the constructor and checks that their sizes
+chain; :func:`build_classifier` makes them from a :class:`ClassifierConfig`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.data.batching import PaddedBatch
+from rnnkit.errors import ConfigError
+from rnnkit.models.classify.encoder import SkipEncoder
+from rnnkit.models.classify.hierarchical import HierarchicalEncoder
+from rnnkit.models.common.embedder import Embedder
+from rnnkit.nn import RNN
+from rnnkit.nn.pooling import POOLINGS, Pooling, make_pooling
+
+__all__ = [
+    "CLASS_WEIGHTS",
+    "Classifier",
+    "ClassifierConfig",
+    "ClassifierOutput",
+    "MLPHead",
+    "balanced_class_weights",
+    "build_classifier",
+]
+
+CLASS_WEIGHTS = ("none", "balanced")
+_DEFAULT_EMBEDDING_DIM = 100
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Every option of the model (saved under ``model`` in a run's ``config.json``).
+
+    Args:
+        embedding_dim: ``E``; ``None``: the width of ``embeddings``, or 100 without them.
+        embeddings: word vectors to initialise the embedding table: a word2vec/GloVe file or a
+            named set (``glove-6b-50d``); ``None`` trains the table from scratch. Words the
+            vectors lack are initialised as :func:`~rnnkit.models.common.embedder.pretrained_matrix`
+            says.
+        freeze_embeddings: keep the embeddings fixed.
+        embedding_dropout: dropout on the embeddings.
+        mode: the RNN cell (``"lstm"``, ``"gru"``, ``"gru-cho"``, ``"elman"``).
+        hidden_size: ``H`` per direction.
+        num_layers: stacked RNN layers.
+        bidirectional: read the text both ways.
+        dropout: dropout between RNN layers.
+        pooling: ``"last"``, ``"mean"``, ``"max"`` or ``"attention"``.
+        attention_size: ``None`` for DeepMoji's attention, else Yang et al.'s hidden width.
+        skip_connections: pool over ``[embeddings; every layer's outputs]`` (DeepMoji).
+        mlp_hidden: width of the head's hidden layer (``None``: a linear head).
+        head_dropout: dropout before each layer of the head.
+        class_weights: ``"balanced"`` weights the loss of class ``c`` by ``N / (C · N_c)``.
+        hierarchical: read long documents as spans of sentences
+            (:class:`~.hierarchical.HierarchicalEncoder`): a bidirectional RNN and
+            ``pooling`` per span, then an RNN with ``num_layers`` over the span vectors.
+    """
+
+    embedding_dim: int | None = None
+    embeddings: str | None = None
+    freeze_embeddings: bool = False
+    embedding_dropout: float = 0.0
+    mode: str = "lstm"
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = True
+    dropout: float = 0.0
+    pooling: str = "attention"
+    attention_size: int | None = None
+    skip_connections: bool = False
+    mlp_hidden: int | None = None
+    head_dropout: float = 0.0
+    class_weights: str = "none"
+    hierarchical: bool = False
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"model.pooling must be one of {', '.join(POOLINGS)}")
+        if self.class_weights not in CLASS_WEIGHTS:
+            raise ConfigError(f"model.class_weights must be one of {', '.join(CLASS_WEIGHTS)}")
+        if self.skip_connections and self.hierarchical:
+            raise ConfigError("model.skip_connections and model.hierarchical do not combine")
+        if self.skip_connections and self.pooling == "last":
+            raise ConfigError("model.skip_connections needs mean, max or attention pooling")
+        for name in ("embedding_dropout", "dropout", "head_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"model.{name} must be in [0, 1)")
+        if min(self.embedding_dim or 1, self.hidden_size, self.num_layers) < 1:
+            raise ConfigError("model.embedding_dim, hidden_size and num_layers must be >= 1")
+        if self.mlp_hidden is not None and self.mlp_hidden < 1:
+            raise ConfigError("model.mlp_hidden must be >= 1 or None")
+
+
+@dataclass(frozen=True)
+class ClassifierOutput:
+    """``logits`` ``(B, C)``; ``loss`` (scalar) when the batch has labels; ``attention``
+    ``(B, T)`` for attention pooling (0 at padding), else ``None``."""
+
+    logits: Tensor
+    loss: Tensor | None
+    attention: Tensor | None
+
+    @property
+    def probabilities(self) -> Tensor:
+        """``(B, C)`` class probabilities (float32 at least)."""
+        return torch.softmax(self.logits.float(), dim=-1)
+
+
+class MLPHead(nn.Module):
+    """Pooled vector ``(B, F)`` to logits ``(B, C)``: ``[dropout → linear → tanh] → dropout →
+    linear``, the bracket present when ``hidden`` is given."""
+
+    def __init__(
+        self, input_size: int, num_labels: int, hidden: int | None = None, dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        if num_labels < 2:
+            raise ConfigError(f"a classifier needs at least 2 labels, got {num_labels}")
+        layers: list[nn.Module] = []
+        width = input_size
+        if hidden is not None:
+            layers += [nn.Dropout(dropout), nn.Linear(input_size, hidden), nn.Tanh()]
+            width = hidden
+        layers += [nn.Dropout(dropout), nn.Linear(width, num_labels)]
+        self.net = nn.Sequential(*layers)
+        self.input_size = input_size
+        self.output_size = num_labels
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)  # type: ignore[no-any-return]
+
+
+class Classifier(nn.Module):
+    """``embedder → encoder → pooling → head``, with a cross-entropy loss.
+
+    Args:
+        embedder: ids ``(B, T)`` to ``(B, T, E)``; publishes ``output_size``.
+        encoder: ``(B, T, E)`` and lengths to states ``(B, T, F)``; an :class:`~rnnkit.nn.RNN`
+            (batch-first) or a :class:`SkipEncoder`.
+        pooling: states to ``(B, P)``.
+        head: ``(B, P)`` to logits ``(B, C)``.
+        class_weights: ``(C,)`` loss weight of each class, or ``None`` for equal weights.
+
+    Shape:
+        - batch: a :class:`~rnnkit.data.batching.PaddedBatch`, ids ``(B, T)``, lengths ``(B,)``.
+        - output: :class:`ClassifierOutput`.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        encoder: nn.Module,
+        pooling: Pooling,
+        head: MLPHead,
+        class_weights: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        _check_chain(
+            ("embedder", embedder.input_size, embedder.output_size),
+            ("encoder", _size(encoder, "input_size"), _size(encoder, "output_size")),
+            ("pooling", pooling.input_size, pooling.output_size),
+            ("head", head.input_size, head.output_size),
+        )
+        if isinstance(encoder, RNN) and not encoder.batch_first:
+            raise ConfigError("the classifier's RNN must be batch_first")
+        num_labels = head.output_size
+        weights = torch.ones(num_labels) if class_weights is None else class_weights.float()
+        if weights.shape != (num_labels,) or bool((weights <= 0).any()):
+            raise ConfigError(f"class_weights must be {num_labels} positive numbers")
+        self.embedder, self.encoder, self.pooling, self.head = embedder, encoder, pooling, head
+        self.class_weights: Tensor
+        self.register_buffer("class_weights", weights)
+
+    @property
+    def num_labels(self) -> int:
+        """``C``."""
+        return self.head.output_size
+
+    def forward(self, batch: PaddedBatch) -> ClassifierOutput:
+        embedded = self.embedder(batch.ids)  # (B, T, E)
+        if isinstance(self.encoder, HierarchicalEncoder):
+            doc = self.encoder(embedded, batch.lengths, batch.ids)  # states (B, S, F)
+            pooled = self.pooling(doc.states, doc.count)
+            attention = doc.token_weights(pooled.weights)
+        else:
+            if isinstance(self.encoder, RNN):  # only its outputs: the fastest path
+                states = self.encoder.outputs(embedded, batch.lengths)  # (B, T, F)
+            else:
+                states, _ = self.encoder(embedded, batch.lengths)
+            pooled = self.pooling(states, batch.lengths)
+            attention = pooled.weights
+        logits = self.head(pooled.vector)  # (B, C)
+        loss = None
+        if batch.labels is not None:
+            loss = F.cross_entropy(logits.float(), batch.labels, weight=self.class_weights)
+        return ClassifierOutput(logits, loss, attention)
+
+
+def _size(part: nn.Module, name: str) -> int:
+    value = getattr(part, name, None)
+    if not isinstance(value, int):
+        raise ConfigError(f"{type(part).__name__} must publish an integer {name}")
+    return value
+
+
+def _check_chain(*parts: tuple[str, int, int]) -> None:
+    for prev, nxt in itertools.pairwise(parts):
+        produced, expected = prev[2], nxt[1]
+        if produced != expected:
+            raise ConfigError(
+                f"the {prev[0]} gives vectors of size {produced} but the {nxt[0]} "
+                f"expects input_size {expected}"
+            )
+
+
+def balanced_class_weights(label_ids: list[int], num_labels: int) -> Tensor:
+    """``N / (C · N_c)`` for each class ``c`` (King & Zeng 2001; scikit-learn's "balanced");
+    a class absent from the data gets weight 1."""
+    counts = torch.bincount(torch.tensor(label_ids, dtype=torch.long), minlength=num_labels)
+    weights = len(label_ids) / (num_labels * counts.double().clamp(min=1))
+    return torch.where(counts > 0, weights, torch.ones_like(weights)).float()
+
+
+def embedding_dim(config: ClassifierConfig, embeddings: Tensor | None = None) -> int:
+    """``E``: ``config.embedding_dim``, else the width of ``embeddings``, else 100."""
+    if config.embedding_dim is not None:
+        return config.embedding_dim
+    return int(embeddings.shape[1]) if embeddings is not None else _DEFAULT_EMBEDDING_DIM
+
+
+def build_classifier(
+    config: ClassifierConfig,
+    vocab_size: int,
+    num_labels: int,
+    embeddings: Tensor | None = None,
+    class_weights: Tensor | None = None,
+    boundaries: Sequence[int] = (),
+) -> Classifier:
+    """A :class:`Classifier` as ``config`` says; ``embeddings`` ``(V, E)`` initialise the table;
+    ``boundaries`` are the ids that end a span of a hierarchical model (see
+    :func:`~rnnkit.models.classify.hierarchical.boundary_ids`)."""
+    c = config
+    dim = embedding_dim(c, embeddings)
+    if embeddings is not None and embeddings.shape[1] != dim:
+        raise ConfigError(
+            f"the word vectors have {embeddings.shape[1]} dimensions but model.embedding_dim is "
+            f"{dim}; set model.embedding_dim={embeddings.shape[1]} (or leave it unset)"
+        )
+    embedder = Embedder(vocab_size, dim, 0, c.freeze_embeddings, c.embedding_dropout, embeddings)
+    encoder: nn.Module
+    if c.hierarchical:
+        encoder = _hierarchical(c, dim, boundaries)
+    elif c.skip_connections:
+        encoder = SkipEncoder(c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
+    else:
+        encoder = RNN(c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
+    pooling = make_pooling(
+        c.pooling,
+        _size(encoder, "output_size"),
+        c.bidirectional and not c.skip_connections,
+        c.attention_size,
+    )
+    head = MLPHead(pooling.output_size, num_labels, c.mlp_hidden, c.head_dropout)
+    return Classifier(embedder, encoder, pooling, head, class_weights)
+
+
+def _hierarchical(c: ClassifierConfig, dim: int, boundaries: Sequence[int]) -> HierarchicalEncoder:
+    word_rnn = RNN(c.mode, dim, c.hidden_size, 1, bidirectional=True)
+    span_pooling = make_pooling(c.pooling, 2 * c.hidden_size, True, c.attention_size)
+    span_rnn = RNN(
+        c.mode,
+        span_pooling.output_size,
+        c.hidden_size,
+        c.num_layers,
+        c.bidirectional,
+        c.dropout,
+    )
+    return HierarchicalEncoder(word_rnn, span_pooling, span_rnn, boundaries)

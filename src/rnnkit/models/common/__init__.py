@@ -1,0 +1,1 @@
+"""What the task packages share: the run-directory artifact base, the embedder, transfer."""

@@ -1,0 +1,135 @@
+import json
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rnnkit.data.batching import encode
+from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
+from rnnkit.models import load
+from rnnkit.models.classify.artifact import TextClassifier
+from rnnkit.models.classify.hierarchical import boundary_ids
+from rnnkit.models.classify.model import ClassifierConfig, build_classifier
+from rnnkit.text.pipeline import Pipeline
+from rnnkit.text.vocab import Vocab
+from rnnkit.training.recipe import TrainConfig, build_trainer
+
+WORDS = {"pos": ["good", "great", "love"], "neg": ["bad", "awful", "hate"], "neu": ["the", "a"]}
+
+
+def make_texts(n, seed=0):
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for _ in range(n):
+        label = rng.choice(sorted(WORDS))
+        words = [rng.choice(WORDS[label]) for _ in range(rng.randrange(1, 6))]
+        words += [rng.choice(WORDS["neu"]) for _ in range(rng.randrange(0, 4))]
+        rng.shuffle(words)
+        if rng.random() < 0.5:  # some texts are several sentences (hierarchical models)
+            words.insert(rng.randrange(len(words) + 1), rng.choice([".", "!", "?"]))
+        texts.append(" ".join(w.upper() if rng.random() < 0.2 else w for w in words))
+        labels.append(label)
+    return texts, labels
+
+
+def train_small(config, texts, labels, steps=6):
+    pipeline = Pipeline(["lower", "split"])
+    vocab = Vocab.build(pipeline.batch(texts))
+    names = sorted(set(labels))
+    model = build_classifier(config, len(vocab), len(names), boundaries=boundary_ids(vocab))
+    clf = TextClassifier(model, config, vocab, names, pipeline, max_length=50)
+    batches = clf.batches(texts, labels, batch_size=8)
+    train = TrainConfig(max_epochs=10, max_steps=steps, progress=False, plots=False, device="cpu")
+    build_trainer(model, train, None).fit(batches)
+    return clf
+
+
+SMALL: dict[str, Any] = {"embedding_dim": 8, "hidden_size": 6}
+CONTRACT_CONFIGS = [
+    ClassifierConfig(pooling="last", bidirectional=True, **SMALL),
+    ClassifierConfig(pooling="last", bidirectional=False, mode="gru", **SMALL),
+    ClassifierConfig(pooling="mean", num_layers=2, dropout=0.1, **SMALL),
+    ClassifierConfig(pooling="max", mode="elman", mlp_hidden=5, **SMALL),
+    ClassifierConfig(pooling="attention", class_weights="balanced", **SMALL),
+    ClassifierConfig(pooling="attention", attention_size=4, **SMALL),
+    ClassifierConfig(pooling="attention", skip_connections=True, num_layers=2, **SMALL),
+    ClassifierConfig(pooling="attention", hierarchical=True, **SMALL),
+    ClassifierConfig(pooling="max", hierarchical=True, bidirectional=False, **SMALL),
+]
+
+
+@pytest.mark.parametrize("config", CONTRACT_CONFIGS, ids=lambda c: c.pooling)
+def test_train_save_load_gives_identical_probabilities(tmp_path, config):
+    texts, labels = make_texts(40)
+    clf = train_small(config, texts, labels)
+    probe = [*texts[:10], "", "never seen words", "x " * 5000]
+    before = clf.predict_proba(probe)
+    clf.save(tmp_path / "run")
+    loaded = load(tmp_path / "run")
+    assert isinstance(loaded, TextClassifier)
+    assert loaded.config == config and loaded.vocab == clf.vocab and loaded.labels == clf.labels
+    assert loaded.pipeline == clf.pipeline and loaded.max_length == 50
+    np.testing.assert_array_equal(loaded.predict_proba(probe), before)
+    doc = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert doc["task"] == "classify" and doc["format_version"] == 1 and "rnnkit_version" in doc
+
+
+def test_predictions_cover_odd_inputs_in_input_order():
+    texts, labels = make_texts(30)
+    clf = train_small(CONTRACT_CONFIGS[4], texts, labels, steps=2)
+    probe = ["", "GOOD good zzz", "word " * 20000, *texts[:5]]
+    preds = clf.predict(probe, batch_size=3)
+    probs = clf.predict_proba(probe, batch_size=64)
+    assert len(preds) == len(probe)
+    for pred, row, text in zip(preds, probs, probe, strict=True):
+        assert pred.label == clf.labels[int(row.argmax())]
+        assert list(pred.probabilities.values()) == pytest.approx(row.tolist(), abs=1e-6)
+        assert pred.tokens == clf.tokenize([text])[0]
+        assert len(pred.attention) == len(pred.tokens)
+        if pred.tokens:
+            assert sum(pred.attention) == pytest.approx(1.0, abs=1e-5)
+    assert len(preds[2].tokens) == 50
+    assert preds[0].to_json().keys() == {"label", "probabilities"}
+    explained = preds[1].to_json(explain=True)
+    assert explained["tokens"] == ["good", "good", "zzz"] and len(explained["attention"]) == 3
+
+
+def test_unseen_label_gets_a_clear_message():
+    texts, labels = make_texts(20)
+    clf = train_small(CONTRACT_CONFIGS[0], texts, labels, steps=1)
+    with pytest.raises(ConfigError, match="'sarcastic' never seen in training"):
+        clf.batches(["good"], ["sarcastic"])
+
+
+def test_encoding_matches_the_vocabulary():
+    texts, labels = make_texts(20)
+    clf = train_small(CONTRACT_CONFIGS[0], texts, labels, steps=1)
+    (batch,) = clf.batches(["GOOD zzz"], batch_size=4)
+    assert batch.ids[0].tolist() == encode([["good", "zzz"]], clf.vocab)[0]
+
+
+def test_load_refuses_broken_run_directories(tmp_path):
+    texts, labels = make_texts(20)
+    clf = train_small(CONTRACT_CONFIGS[0], texts, labels, steps=1)
+    run = tmp_path / "run"
+    clf.save(run)
+    with pytest.raises(RnnkitError, match="not a run directory"):
+        load(tmp_path / "nope")
+    config = run / "config.json"
+    doc = json.loads(config.read_text())
+    changes: list[tuple[dict[str, Any], str]] = [
+        ({"format_version": 99}, "format_version 99"),
+        ({"task": "parse"}, "no loader for task 'parse'"),
+        ({"labels": "pos"}, "labels"),
+        ({"model": {**doc["model"], "pooling": "sum"}}, "pooling"),
+        ({"model": {**doc["model"], "colour": 1}}, "unknown keys"),
+    ]
+    for change, message in changes:
+        config.write_text(json.dumps({**doc, **change}))
+        with pytest.raises(RnnkitError, match=message):
+            load(run)
+    config.write_text(json.dumps(doc))
+    (run / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(DataFormatError):
+        load(run)

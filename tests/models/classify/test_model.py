@@ -1,0 +1,120 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnnkit.data.batching import pad_batch
+from rnnkit.errors import ConfigError
+from rnnkit.models.classify.encoder import SkipEncoder
+from rnnkit.models.classify.model import (
+    Classifier,
+    ClassifierConfig,
+    MLPHead,
+    balanced_class_weights,
+    build_classifier,
+)
+from rnnkit.models.common.embedder import Embedder
+from rnnkit.nn import RNN
+from rnnkit.nn.pooling import MeanPooling
+
+CONFIGS = [
+    ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="last", bidirectional=True),
+    ClassifierConfig(
+        embedding_dim=6, hidden_size=5, pooling="last", bidirectional=False, mode="gru"
+    ),
+    ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="mean", num_layers=2),
+    ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="max", mode="elman"),
+    ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="attention", attention_size=4),
+    ClassifierConfig(
+        embedding_dim=6,
+        hidden_size=5,
+        pooling="attention",
+        skip_connections=True,
+        num_layers=2,
+        mlp_hidden=7,
+    ),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_a_padded_batch_gives_each_text_its_own_logits(config):
+    torch.manual_seed(0)
+    model = build_classifier(config, vocab_size=20, num_labels=3).eval()
+    seqs = [[3, 4, 5, 6, 7], [8], [9, 10, 11]]
+    out = model(pad_batch(seqs, labels=[0, 1, 2]))
+    assert out.logits.shape == (3, 3) and out.loss.ndim == 0
+    assert (out.attention is not None) == (config.pooling == "attention")
+    for i, seq in enumerate(seqs):
+        alone = model(pad_batch([seq]))
+        assert alone.loss is None
+        torch.testing.assert_close(out.logits[i], alone.logits[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(out.probabilities.sum(1), torch.ones(3))
+
+
+def test_class_weights_weight_the_cross_entropy():
+    torch.manual_seed(0)
+    weights = torch.tensor([0.5, 2.0, 1.0])
+    model = build_classifier(CONFIGS[0], 20, 3, class_weights=weights)
+    batch = pad_batch([[3, 4], [5], [6, 7, 8], [9]], labels=[0, 1, 1, 2])
+    out = model(batch)
+    assert batch.labels is not None
+    per = F.cross_entropy(out.logits, batch.labels, reduction="none")
+    w = weights[batch.labels]
+    torch.testing.assert_close(out.loss, (w * per).sum() / w.sum())
+
+
+def test_balanced_class_weights():
+    w = balanced_class_weights([0, 0, 0, 1], 3)
+    torch.testing.assert_close(w, torch.tensor([4 / 9, 4 / 3, 1.0]))
+
+
+def test_skip_encoder_concatenates_embeddings_and_every_layer():
+    torch.manual_seed(0)
+    enc = SkipEncoder("lstm", 3, 4, num_layers=2, bidirectional=True)
+    x, lengths = torch.randn(2, 5, 3), torch.tensor([5, 2])
+    out, _ = enc(x, lengths)
+    assert out.shape == (2, 5, enc.output_size) and enc.output_size == 3 + 2 * 8
+    torch.testing.assert_close(out[0, :, :3], x[0])
+    assert (out[1, 2:] == 0).all()
+    first, _ = enc.layers[0](x, lengths)
+    torch.testing.assert_close(out[..., 3:11], first)
+
+
+def test_mismatched_parts_are_refused_with_a_clear_message():
+    emb, rnn = Embedder(10, 6), RNN("lstm", 6, 4)
+    with pytest.raises(ConfigError, match="embedder gives vectors of size 6"):
+        Classifier(emb, RNN("lstm", 5, 4), MeanPooling(4), MLPHead(4, 2))
+    with pytest.raises(ConfigError, match="pooling"):
+        Classifier(emb, rnn, MeanPooling(8), MLPHead(8, 2))
+    with pytest.raises(ConfigError, match="class_weights"):
+        Classifier(emb, rnn, MeanPooling(4), MLPHead(4, 2), torch.tensor([1.0, 0.0]))
+    with pytest.raises(ConfigError):
+        MLPHead(4, 1)
+    with pytest.raises(ConfigError, match="embedding_dim"):
+        build_classifier(ClassifierConfig(embedding_dim=6), 10, 2, embeddings=torch.zeros(10, 5))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"pooling": "sum"},
+        {"class_weights": "inverse"},
+        {"skip_connections": True, "pooling": "last"},
+        {"dropout": 1.0},
+        {"hidden_size": 0},
+        {"mlp_hidden": 0},
+    ],
+)
+def test_config_rejects_bad_values(options):
+    with pytest.raises(ConfigError):
+        ClassifierConfig(**options)
+
+
+def test_frozen_embeddings_do_not_train():
+    torch.manual_seed(0)
+    config = ClassifierConfig(embedding_dim=4, hidden_size=3, freeze_embeddings=True)
+    model = build_classifier(config, 10, 2, embeddings=torch.randn(10, 4))
+    before = model.embedder.embedding.weight.clone()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1.0)
+    model(pad_batch([[1, 2, 3]], labels=[1])).loss.backward()
+    opt.step()
+    assert torch.equal(before, model.embedder.embedding.weight)

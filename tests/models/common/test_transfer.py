@@ -1,0 +1,90 @@
+"""--init-from: weights matched by word, position and name; chain-thaw trains one group a step."""
+
+import dataclasses
+
+import torch
+from safetensors.torch import load_file
+
+from rnnkit.models.classify.model import ClassifierConfig, build_classifier
+from rnnkit.models.classify.train import train_classifier
+from rnnkit.models.common.transfer import transfer_weights
+from rnnkit.nn import RNN
+from rnnkit.text.vocab import Vocab
+from rnnkit.training.finetune import FinetuneConfig, layer_groups
+from tests.models.classify.test_artifact import make_texts
+from tests.models.classify.test_train import small_config, write_csv
+
+
+def test_shared_words_get_the_pretrained_rows():
+    torch.manual_seed(0)
+    cfg = ClassifierConfig(embedding_dim=4, hidden_size=3)
+    src_vocab = Vocab.from_tokens(["good", "bad", "film"], specials=["<pad>", "<unk>"])
+    dst_vocab = Vocab.from_tokens(["film", "great", "good"], specials=["<pad>", "<unk>"])
+    source = build_classifier(cfg, len(src_vocab), 2)
+    target = build_classifier(cfg, len(dst_vocab), 5)
+    before = target.embedder.embedding.weight.detach().clone()
+    report = transfer_weights(source, src_vocab, target, dst_vocab, "src")
+    table, src_table = target.embedder.embedding.weight, source.embedder.embedding.weight
+    for word in ("film", "good", "<unk>", "<pad>"):
+        assert torch.equal(table[dst_vocab.id(word)], src_table[src_vocab.id(word)])
+    assert torch.equal(table[dst_vocab.id("great")], before[dst_vocab.id("great")])
+    assert report.shared_words == 4
+    assert torch.equal(target.encoder.weight_hh_l0, source.encoder.weight_hh_l0)  # type: ignore[arg-type]
+    assert all(name.startswith("head.") for name in report.new)  # 5 classes: a new head
+    rows = dict((g, s) for g, s, _ in report.rows(layer_groups(target)))
+    assert rows == {
+        "embedder": "loaded",
+        "encoder.l0": "loaded",
+        "pooling": "loaded",
+        "head": "new",
+    }
+
+
+def test_an_lm_style_rnn_initialises_the_encoder_by_position():
+    torch.manual_seed(0)
+
+    class LM(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = torch.nn.Embedding(5, 4)
+            self.rnn = RNN("lstm", 4, 3, num_layers=2)
+            self.decoder = torch.nn.Linear(3, 5)
+
+    vocab = Vocab.from_tokens(["a", "b", "c"], specials=["<pad>", "<unk>"])
+    lm = LM()
+    cfg = ClassifierConfig(embedding_dim=4, hidden_size=3, num_layers=2, bidirectional=False)
+    clf = build_classifier(cfg, len(vocab), 2)
+    report = transfer_weights(lm, vocab, clf, vocab, "lm")
+    assert torch.equal(clf.encoder.weight_ih_l1, lm.rnn.weight_ih_l1)  # type: ignore[arg-type]
+    assert torch.equal(clf.embedder.embedding.weight, lm.embedding.weight)
+    assert report.loaded["encoder.weight_ih_l1"] == "lm: rnn.weight_ih_l1"
+
+
+def test_chain_thaw_changes_only_the_step_group(tmp_path):
+    train = write_csv(tmp_path / "train.csv", *make_texts(80, seed=1))
+    dev = write_csv(tmp_path / "dev.csv", *make_texts(20, seed=2))
+    base = small_config()
+    train_classifier(train, dev, tmp_path / "pre", base, seed=0)
+    other = write_csv(tmp_path / "other.csv", *make_texts(80, seed=3))
+    cfg = dataclasses.replace(
+        base,
+        train=dataclasses.replace(base.train, max_epochs=1),
+        finetune=FinetuneConfig(strategy="chain-thaw", step_epochs=1),
+    )
+    result = train_classifier(other, dev, tmp_path / "ft", cfg, seed=1, init_from=tmp_path / "pre")
+    names = [s.name for s in result.steps]
+    assert names == ["new", "embedder", "encoder.l0", "pooling", "full"]
+    groups = layer_groups(result.classifier.model)
+    pre = load_file(tmp_path / "pre" / "model.safetensors")
+    previous = None
+    for step in result.steps:
+        now = load_file(step.run_dir / "model.safetensors")
+        for group, params in groups.items():
+            changed = [not torch.equal(now[p], (previous or pre)[p]) for p in params]
+            if previous is None and group in ("embedder", "head"):
+                continue  # new words' rows and the new head have no pretrained value
+            if group in step.trainable:
+                assert any(changed), (step.name, group)
+            else:
+                assert not any(changed), (step.name, group)
+        previous = now
