@@ -5,7 +5,7 @@ seed, and is scored on dev and test; the table gives mean ± sample sd over the 
 accuracy and macro-F1, and of the training time (``TrainResult.seconds``: the training loop and
 its dev evaluations, not the preprocessing). The TF-IDF baseline (``C`` chosen on dev, the
 default tweet pipeline as its tokenizer, as in ``rnnkit demo``) and the VADER lexicon rule run in
-the same invocation. Configurations are ``--set``-style overrides of :class:`ClassifyConfig`,
+the same invocation. Configurations are ``--set``-style overrides of :class:`ClassifyRunConfig`,
 so each row can be reproduced with ``rnnkit train classify … --set …``.
 
 The candidates share ``BASE`` and differ in one option; ``DEFAULT`` names the one proposed as
@@ -38,10 +38,10 @@ from rnnkit.baselines.tfidf import run_tfidf_baseline
 from rnnkit.baselines.vader import evaluate_vader
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
-from rnnkit.models.classify.train import ClassifyConfig, train_classifier
+from rnnkit.models.classify import ClassifyRunConfig, train_classifier
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 
-#: The shared settings of the candidates, as ``--set`` overrides of ClassifyConfig.
+#: The shared settings of the candidates, as ``--set`` overrides of ClassifyRunConfig.
 BASE: tuple[str, ...] = (
     "model.embeddings=glove-6b-50d",
     "model.embedding_dim=50",
@@ -76,7 +76,7 @@ def run_one(name: str, seed: int, out_root: Path, reuse: bool) -> dict[str, Any]
         record: dict[str, Any] = json.loads(record_path.read_text())
         if record.get("overrides") == overrides:
             return record
-    config = build_config(ClassifyConfig, None, overrides)
+    config = build_config(ClassifyRunConfig, None, overrides)
     shutil.rmtree(run_dir, ignore_errors=True)  # train_classifier refuses to overwrite a run
     load_before, start, cpu = os.getloadavg()[0], time.perf_counter(), time.process_time()
     result = train_classifier(

@@ -27,7 +27,7 @@ import torch
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
 from rnnkit.fileio import write_json
-from rnnkit.models.lm.train import LMRunConfig, train_lm
+from rnnkit.models.lm import LMRunConfig, train_lm
 from rnnkit.training.train_log import read_log
 
 TASKS = {"ptb": ("ptb", "ptb-small"), "shakespeare": ("shakespeare", "shakespeare-char")}

@@ -23,7 +23,7 @@ import torch
 
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
-from rnnkit.models.tag.train import TagConfig, train_tagger
+from rnnkit.models.tag import TagRunConfig, train_tagger
 
 DEFAULTS = [
     "model.embeddings=none",
@@ -54,7 +54,7 @@ def main() -> None:
     for head in args.heads:
         rows = []
         for seed in args.seeds:
-            cfg = build_config(TagConfig, None, [*DEFAULTS, f"model.head={head}", *args.set])
+            cfg = build_config(TagRunConfig, None, [*DEFAULTS, f"model.head={head}", *args.set])
             out = Path(args.out) / f"{head}-seed{seed}"
             r = train_tagger(paths["train"], paths["dev"], out, cfg, seed, test_path=paths["test"])
             assert r.test is not None and r.test.micro is not None

@@ -28,8 +28,8 @@ import torch
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
 from rnnkit.data.records import TaggedSentence
+from rnnkit.models.tag import TagRunConfig, read_tagged, train_tagger
 from rnnkit.models.tag.artifact import TextTagger
-from rnnkit.models.tag.train import TagConfig, read_tagged, train_tagger
 from rnnkit.training.tag_metrics import token_accuracy
 
 #: the clock of every speed figure: wall time by default; ``--clock cpu`` counts this process's
@@ -65,7 +65,7 @@ def run_rnnkit(
     sets = [f"model.head={head}", "train.progress=false", "train.device=cpu", *args.set]
     if args.max_epochs is not None:
         sets.append(f"train.max_epochs={args.max_epochs}")
-    cfg = build_config(TagConfig, args.config, sets)
+    cfg = build_config(TagRunConfig, args.config, sets)
     out = Path(args.out) / f"{head}-seed{seed}"
     train, dev = split_path("brown-upos", "train"), split_path("brown-upos", "dev")
     result = train_tagger(train, dev, out, cfg, seed, test_path=split_path("brown-upos", "test"))
@@ -90,20 +90,14 @@ def speed_only(
 ) -> dict[str, Any]:
     """Training tokens/s over ``args.speed_steps`` steps (no dev evaluation, no checkpoints) and
     tagging tokens/s on the test set, for a model built exactly as ``train_tagger`` builds it."""
-    from rnnkit.models.tag.train import _embeddings
-    from rnnkit.text.pipeline import Pipeline
-    from rnnkit.text.vocab import Vocab
+    from rnnkit.models.tag.train import new_tagger
     from rnnkit.training.optim import build_optimizer
 
-    cfg = build_config(TagConfig, args.config, [f"model.head={head}", *args.set])
+    cfg = build_config(TagRunConfig, args.config, [f"model.head={head}", *args.set])
     tokens = [list(s.tokens) for s in train]
     tags = sorted({t for s in train for t in s.tags})
-    vocab, chars = Vocab.build(tokens), TextTagger.char_vocab(tokens)
-    torch.manual_seed(0)
-    model = TextTagger.build_model(
-        cfg.model, vocab, chars, tags, "none", _embeddings(cfg.model, vocab, 0)
-    )
-    tagger = TextTagger(model, cfg.model, vocab, chars, tags, "none", Pipeline(cfg.data.pipeline))
+    tagger = new_tagger(cfg, train, tags, "none", 0)
+    model = tagger.model
     t0 = CLOCK()
     batches = tagger.batches(tokens, [s.tags for s in train], cfg.data.batch_size, cfg.data.bucket)
     batching_s = CLOCK() - t0
@@ -215,7 +209,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--heads", nargs="+", default=["crf", "softmax"])
-    parser.add_argument("--config", default=None, help="TOML config (default: TagConfig()).")
+    parser.add_argument("--config", default=None, help="TOML config (default: TagRunConfig()).")
     parser.add_argument("--set", action="append", default=[], help="section.field=value")
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--no-baselines", action="store_true")

@@ -37,10 +37,10 @@ import torch
 from rnnkit.data import datasets
 from rnnkit.data.distant import distant_examples
 from rnnkit.data.formats import read_classification, write_classification
+from rnnkit.models.classify import ClassifyDataConfig, ClassifyRunConfig, train_classifier
 from rnnkit.models.classify.model import ClassifierConfig
-from rnnkit.models.classify.train import ClassifyConfig, ClassifyDataConfig, train_classifier
+from rnnkit.models.lm import LMDataConfig, LMRunConfig, train_lm
 from rnnkit.models.lm.model import LMConfig
-from rnnkit.models.lm.train import LMDataConfig, LMRunConfig, train_lm
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE
 from rnnkit.training.finetune import FinetuneConfig
 from rnnkit.training.optim import OptimConfig
@@ -49,7 +49,7 @@ from rnnkit.training.recipe import TrainConfig
 EMBEDDING, HIDDEN = 100, 256
 
 
-def classifier_config(strategy: str, max_epochs: int) -> ClassifyConfig:
+def classifier_config(strategy: str, max_epochs: int) -> ClassifyRunConfig:
     """The shared classifier: the LM's shape, attention pooling."""
     model = ClassifierConfig(
         embedding_dim=EMBEDDING,
@@ -69,7 +69,7 @@ def classifier_config(strategy: str, max_epochs: int) -> ClassifyConfig:
         checkpoint_every=None,
     )
     data = ClassifyDataConfig(pipeline=DEFAULT_TWEET_PIPELINE, min_freq=1)
-    return ClassifyConfig(model, data, train, FinetuneConfig(strategy=strategy, step_epochs=3))
+    return ClassifyRunConfig(model, data, train, FinetuneConfig(strategy=strategy, step_epochs=3))
 
 
 def pretrain_lm(work: Path, train: Path, dev: Path, epochs: int, seed: int) -> tuple[Path, float]:

@@ -34,7 +34,7 @@ from rnnkit.data.datasets import split_path
 from rnnkit.data.formats import read_pairs, write_pairs
 from rnnkit.data.records import Pair
 from rnnkit.fileio import write_json
-from rnnkit.models.translate.train import TranslateConfig, evaluate_translator, train_translator
+from rnnkit.models.translate import TranslateRunConfig, evaluate_translator, train_translator
 
 SYSTEMS: dict[str, list[str]] = {
     "plain": ["model.attention=none"],
@@ -61,7 +61,7 @@ def run_system(
     name: str, data: dict[str, Path], out: Path, sets: list[str], beam: int, seed: int
 ) -> dict[str, Any]:
     """Train one system and score it on test with greedy and beam search."""
-    cfg = build_config(TranslateConfig, None, [*BASE, *SYSTEMS[name], *sets])
+    cfg = build_config(TranslateRunConfig, None, [*BASE, *SYSTEMS[name], *sets])
     result = train_translator(data["train"], data["dev"], out / name, cfg, seed)
     test = read_pairs(data["test"])
     row: dict[str, Any] = {"system": name, "train_seconds": round(result.seconds, 1)}

@@ -88,3 +88,21 @@ def test_none_only_where_allowed():
     assert parse_override("null", int | None) is None
     with pytest.raises(ConfigError):
         parse_override("none", int)
+
+
+def test_train_config_takes_auto_epochs_and_patience_from_overrides():
+    from rnnkit.training.recipe import TrainConfig
+
+    cfg = build_config(
+        TrainConfig,
+        overrides=["max_epochs=none", "patience=null", "auto_epochs=6", "min_steps=500"],
+    )
+    assert (cfg.max_epochs, cfg.patience, cfg.auto_epochs, cfg.min_steps) == (None, None, 6, 500)
+    cfg = build_config(TrainConfig, overrides=["max_epochs=12", "patience=5"])
+    assert (cfg.max_epochs, cfg.patience) == (12, 5)
+    cfg = build_config(TrainConfig, overrides=["schedule.name=stlr", "schedule.ratio=16"])
+    assert (cfg.schedule.name, cfg.schedule.ratio) == ("stlr", 16.0)
+    with pytest.raises(ConfigError, match="expected int"):
+        build_config(TrainConfig, overrides=["max_epochs=auto"])
+    with pytest.raises(ConfigError, match="patience"):
+        build_config(TrainConfig, overrides=["patience=0"])

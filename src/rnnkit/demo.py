@@ -19,8 +19,8 @@ from rich.table import Table
 
 from rnnkit.baselines.tfidf import TfidfConfig, run_tfidf_baseline
 from rnnkit.data import datasets
+from rnnkit.models.classify import ClassifyRunConfig, train_classifier
 from rnnkit.models.classify.explain import explain_text
-from rnnkit.models.classify.train import ClassifyConfig, train_classifier
 from rnnkit.text import DEFAULT_TWEET_PIPELINE, Pipeline
 
 __all__ = ["DEMO_SENTENCES", "run_demo"]
@@ -58,7 +58,7 @@ def run_demo(out_dir: str | Path, console: Console, seed: int = 0) -> None:
         )
     baseline_seconds = time.perf_counter() - start
 
-    config = ClassifyConfig()
+    config = ClassifyRunConfig()
     config = replace(config, train=replace(config.train, progress=True))
     model = config.model
     console.print(

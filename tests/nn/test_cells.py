@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
+import rnnkit.nn
 from rnnkit.errors import ConfigError
 from rnnkit.nn.cells import (
     ElmanCell,
@@ -19,6 +20,7 @@ from rnnkit.nn.cells import (
     LSTMCell,
     LSTMState,
     check_cell_options,
+    has_cell_state,
     init_cell_,
     make_cell,
 )
@@ -53,6 +55,25 @@ def test_cell_matches_torch_cell_both_ways(mode: str, nonlinearity: str) -> None
     torch.autograd.backward(ref_h.sum() * 2)
     for name, p in ours.named_parameters():
         torch.testing.assert_close(p.grad, getattr(theirs, name).grad, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("elman", False), ("lstm", True), ("gru", False), ("gru-cho", False)]
+)
+def test_has_cell_state(mode: str, expected: bool) -> None:
+    assert has_cell_state(mode) is expected
+    assert rnnkit.nn.has_cell_state(mode) is expected
+    cell = make_cell(mode, IN, H)
+    assert cell.has_cell_state is expected and type(cell).has_cell_state is expected
+    assert cell.functional().has_cell_state is expected
+    state = cell.initial_state(B, torch.zeros(1))
+    assert isinstance(state, LSTMState if expected else HiddenState)
+    assert isinstance(cell(torch.randn(B, IN), state), LSTMState if expected else HiddenState)
+
+
+def test_has_cell_state_rejects_an_unknown_mode() -> None:
+    with pytest.raises(ConfigError, match="unknown recurrent mode"):
+        has_cell_state("LSTM")
 
 
 def test_default_state_is_zeros() -> None:

@@ -182,3 +182,64 @@ def test_constrained_partition_sums_only_valid_paths() -> None:
     assert len(valid) < 27
     scores = torch.tensor([_path_score(crf, em[0], p) for p in valid], dtype=torch.float64)
     assert float(crf.log_partition(em)[0]) == pytest.approx(float(scores.logsumexp(0)))
+
+
+def _reference_setup(scheme: str | None, seed: int) -> tuple[CRF, torch.Tensor, torch.Tensor]:
+    """A float64 CRF over TAGS (constrained by ``scheme`` unless None), emissions ``(6, 7, K)``
+    and a mask of variable lengths (a full row and a one-token row among them)."""
+    tags = TAGS if scheme != "bioes" else [*TAGS, "E-PER", "S-PER", "E-LOC", "S-LOC"]
+    crf = _crf(len(tags), seed=seed, c=None if scheme is None else constraints(tags, scheme))
+    gen = torch.Generator().manual_seed(seed)
+    em = 3 * torch.randn(6, 7, len(tags), dtype=torch.float64, generator=gen)
+    lengths = torch.tensor([7, 1, 4, 7, 2, 5])
+    mask = torch.arange(7)[None] < lengths[:, None]
+    return crf, em, mask
+
+
+@pytest.mark.parametrize("scheme", [None, "iob2", "bioes"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_log_partition_equals_the_reference_recursion(scheme: str | None, seed: int) -> None:
+    crf, em, mask = _reference_setup(scheme, seed)
+    fast = crf.log_partition(em, mask)
+    reference = crf.log_partition_reference(em, mask)
+    torch.testing.assert_close(fast, reference, atol=1e-9, rtol=0)
+    torch.testing.assert_close(
+        crf.log_partition(em), crf.log_partition_reference(em), atol=1e-9, rtol=0
+    )
+    # and the reference is the recursion of each sentence alone
+    for b, n in enumerate(mask.sum(1).tolist()):
+        alone = crf.log_partition_reference(em[b : b + 1, :n])
+        assert float(reference[b]) == pytest.approx(float(alone[0]), abs=1e-12)
+
+
+class _Partition(torch.nn.Module):
+    """``crf.<method>(emissions, mask)`` as a module's forward, for ``functional_call``."""
+
+    def __init__(self, crf: CRF, method: str) -> None:
+        super().__init__()
+        self.crf = crf
+        self.method = method
+
+    def forward(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = getattr(self.crf, self.method)(emissions, mask)
+        return out
+
+
+@pytest.mark.parametrize("scheme", [None, "iob2"])
+@pytest.mark.parametrize("method", ["log_partition", "log_partition_reference"])
+def test_log_partition_gradcheck_float64(scheme: str | None, method: str) -> None:
+    crf, em, mask = _reference_setup(scheme, seed=3)
+    em, mask = em[:3, :4].clone().requires_grad_(True), mask[:3, :4]
+    module = _Partition(crf, method)
+    params = (crf.transitions, crf.start_transitions, crf.end_transitions)
+
+    # the parameters go in through functional_call, so gradcheck perturbs them too
+    def functional(
+        e: torch.Tensor, a: torch.Tensor, s: torch.Tensor, f: torch.Tensor
+    ) -> torch.Tensor:
+        names = ("transitions", "start_transitions", "end_transitions")
+        state = {f"crf.{n}": p for n, p in zip(names, (a, s, f), strict=True)}
+        return torch.func.functional_call(module, state, (e, mask))  # type: ignore[no-any-return]
+
+    inputs = (em, *(p.detach().clone().requires_grad_(True) for p in params))
+    assert torch.autograd.gradcheck(functional, inputs)

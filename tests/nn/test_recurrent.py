@@ -219,6 +219,28 @@ def test_lstm_final_state_is_a_named_pair() -> None:
     assert rnn.output_size == H and RNN("gru", IN, H, bidirectional=True).output_size == 2 * H
 
 
+@pytest.mark.parametrize("impl", ["loop", "auto"])
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("elman", False), ("lstm", True), ("gru", False), ("gru-cho", False)]
+)
+def test_has_cell_state_says_which_state_the_layer_takes_and_returns(
+    mode: str, expected: bool, impl: str
+) -> None:
+    rnn = RNN(mode, IN, H, 2, bidirectional=True, impl=impl)
+    assert rnn.has_cell_state is expected
+    x, lengths = torch.randn(B, T, IN), LENGTHS
+    _, final = rnn(x, lengths)
+    assert isinstance(final, LSTMState) is expected
+    h0 = torch.zeros(4, B, H)
+    state: Tensor | tuple[Tensor, Tensor] = (h0, h0) if expected else h0
+    rnn(x, lengths, state)
+    wrong: Tensor | tuple[Tensor, Tensor] = h0 if expected else (h0, h0)
+    with pytest.raises(ShapeError):
+        rnn(x, lengths, wrong)
+    if rnn.uses_fused:  # the padded fast path builds its own zero state
+        torch.testing.assert_close(rnn.outputs(x, lengths), rnn(x, lengths)[0])
+
+
 def test_recurrent_dropout_forces_the_loop_logs_once_and_is_off_in_eval(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,3 +1,4 @@
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,17 @@ def test_early_stopping_in_memory_with_min_mode_and_min_delta() -> None:
     assert same(trainer.model.state_dict(), spy.weights[1])
 
 
+def test_early_stopping_in_max_mode_waits_for_a_nonzero_best() -> None:
+    stopper = EarlyStopping("f1", mode="max", patience=2)
+    values = [0.0] * 6 + [0.3, 0.2, 0.25, 0.9]
+    trainer = linear_trainer(stopper, evaluate_fn=scripted(values, "f1"), max_epochs=20)
+    state = trainer.fit(DATA, DATA)
+    assert (state.epoch, stopper.best, stopper.best_epoch) == (9, 0.3, 7)
+    low = EarlyStopping("loss", mode="min", patience=2)  # a loss of 0 is not "nothing yet"
+    trainer = linear_trainer(low, evaluate_fn=scripted([0.0] * 5, "loss"), max_epochs=20)
+    assert trainer.fit(DATA, DATA).epoch == 3
+
+
 def test_early_stopping_needs_its_metric_and_sane_settings() -> None:
     trainer = linear_trainer(EarlyStopping("f1"), evaluate_fn=scripted([1.0], "accuracy"))
     with pytest.raises(ConfigError, match="'f1'"):
@@ -150,6 +162,27 @@ def test_lr_schedule_drives_the_optimizer() -> None:
     expected = [0.1 * min(1, (t + 1) / 4) for t in range(5)] + [0.05] * 5
     assert lrs == pytest.approx(expected, rel=1e-12)
     assert trainer.lr == pytest.approx(0.025)
+
+
+def test_stlr_schedule_drives_the_optimizer() -> None:
+    lrs: list[float] = []
+
+    class LrSpy(Callback):
+        order = -10
+
+        def on_step_end(self, trainer: Trainer, loss: torch.Tensor, count: int) -> None:
+            lrs.append(trainer.lr)
+
+    cfg = ScheduleConfig("stlr", cut_frac=0.2, ratio=4.0)
+    trainer = linear_trainer(LRScheduler(cfg, total_steps=10), LrSpy(), max_epochs=2)
+    trainer.fit(DATA)
+    cut, peak = 2, 0.1  # floor(10 * 0.2); the optimizer's lr
+    p = [t / cut if t < cut else 1 - (t - cut) / (cut * (1 / 0.2 - 1)) for t in range(11)]
+    expected = [peak * (1 + pt * 3) / 4 for pt in p]
+    assert lrs == pytest.approx(expected[:10], rel=1e-12)
+    assert trainer.lr == pytest.approx(expected[10]) and math.isclose(trainer.lr, peak / 4)
+    with pytest.raises(ConfigError, match="total optimizer steps"):
+        LRScheduler(cfg)
 
 
 def test_checkpoint_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

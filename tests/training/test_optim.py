@@ -1,4 +1,6 @@
+import itertools
 import json
+import math
 from collections.abc import Callable
 from typing import Literal
 
@@ -196,6 +198,11 @@ def test_schedule_state_round_trips_through_json() -> None:
         lambda: ScheduleConfig(warmup_steps=-1),
         lambda: ScheduleConfig(step_size=0),
         lambda: ScheduleConfig(mode="up"),  # type: ignore[arg-type]
+        lambda: ScheduleConfig("stlr", cut_frac=0.0),
+        lambda: ScheduleConfig("stlr", cut_frac=1.0),
+        lambda: ScheduleConfig("stlr", ratio=0.5),
+        lambda: ScheduleConfig("stlr", ratio=float("inf")),
+        lambda: ScheduleConfig("stlr", warmup_steps=10),
     ],
 )
 def test_bad_schedule_configs(make: Callable[[], ScheduleConfig]) -> None:
@@ -207,3 +214,102 @@ def test_plateau_needs_its_metric() -> None:
     schedule = build_scheduler(sgd(), ScheduleConfig("plateau", metric="f1"))
     with pytest.raises(ConfigError, match="'f1'"):
         schedule.epoch_end({"loss": 1.0})
+
+
+def stlr(t: int, total: int, cut_frac: float, ratio: float, lr: float) -> float:
+    """Howard & Ruder (2018), eq. 3, written out."""
+    cut = math.floor(total * cut_frac)
+    p = t / cut if t < cut else 1 - (t - cut) / (cut * (1 / cut_frac - 1))
+    return lr * (1 + p * (ratio - 1)) / ratio
+
+
+def stlr_run(schedule: LRSchedule, n: int) -> list[list[float]]:
+    """The groups' rates before each of ``n`` steps (and after the last), read off the optimizer."""
+    lrs = [[g["lr"] for g in schedule.optimizer.param_groups]]
+    for i in range(n):
+        schedule.step()
+        if i % 10 == 9:
+            schedule.epoch_end({"loss": 1.0})  # epochs do not move "stlr"
+        lrs.append([g["lr"] for g in schedule.optimizer.param_groups])
+    return lrs
+
+
+def test_stlr_follows_the_formula_with_two_groups() -> None:
+    opt = sgd(0.5, groups=2)  # base rates 0.5 and 1.0
+    schedule = build_scheduler(opt, ScheduleConfig("stlr", cut_frac=0.1, ratio=32.0), 100)
+    lrs = stlr_run(schedule, 100)
+    for t in (0, 1, 5, 9, 10, 11, 37, 99, 100):
+        for j, base in enumerate((0.5, 1.0)):
+            assert lrs[t][j] == pytest.approx(stlr(t, 100, 0.1, 32.0, base), rel=1e-12)
+    assert lrs[0] == pytest.approx([0.5 / 32, 1.0 / 32], rel=1e-12)  # starts at lr / ratio
+    assert lrs[10] == pytest.approx([0.5, 1.0], rel=1e-12)  # the peak at t = cut
+    assert lrs[100] == pytest.approx([0.5 / 32, 1.0 / 32], rel=1e-12)  # back at lr / ratio at T
+    first = [lr for lr, _ in lrs]
+    assert all(a < b for a, b in itertools.pairwise(first[:11]))  # warm-up
+    assert all(a > b for a, b in itertools.pairwise(first[10:]))  # then decay
+    assert all(second == pytest.approx(2 * lr, rel=1e-12) for lr, second in lrs)
+    odd = build_scheduler(sgd(0.5), ScheduleConfig("stlr", cut_frac=0.1, ratio=32.0), 37)
+    lrs = stlr_run(odd, 37)  # cut = floor(3.7) = 3: the peak at t = 3, p = 0 at t = 3 + 27
+    expected = [stlr(t, 37, 0.1, 32.0, 0.5) for t in range(31)]
+    assert [lr for (lr,) in lrs[:31]] == pytest.approx(expected, rel=1e-12)
+    assert lrs[3] == [0.5] and lrs[30] == pytest.approx([0.5 / 32], rel=1e-12)
+    assert lrs[31:] == [lrs[30]] * 7  # p stops at 0: no lower, never negative
+
+
+def test_stlr_guards_short_and_overlong_runs() -> None:
+    schedule = build_scheduler(sgd(), ScheduleConfig("stlr", cut_frac=0.1, ratio=10.0), 5)
+    lrs = [lr for (lr,) in stlr_run(schedule, 30)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[1] == pytest.approx(1.0)  # cut is at least 1
+    assert all(math.isfinite(lr) and lr > 0 for lr in lrs)
+    assert lrs[-1] == pytest.approx(0.1)  # past T it stays at lr / ratio, never below
+    assert schedule.lrs() == pytest.approx([0.1])
+
+
+def test_stlr_state_round_trips_and_continues_on_its_curve() -> None:
+    cfg = ScheduleConfig("stlr", cut_frac=0.2, ratio=8.0, min_lr=0.01)
+    whole = stlr_run(build_scheduler(sgd(0.5, groups=2), cfg, 40), 40)
+    first = build_scheduler(sgd(0.5, groups=2), cfg, 40)
+    head = stlr_run(first, 13)
+    state = json.loads(json.dumps(first.state_dict()))
+    assert state["total_steps"] == 40
+    second = build_scheduler(sgd(0.5, groups=2), cfg, 999)  # the checkpoint's T wins
+    second.load_state_dict(state)
+    assert second.total_steps == 40
+    assert head + stlr_run(second, 27)[1:] == whole
+    assert len({lr for lr, _ in whole}) > 30
+
+
+def test_old_schedule_states_without_total_steps_still_load() -> None:
+    schedule = build_scheduler(sgd(), ScheduleConfig("step"))
+    state = schedule.state_dict()
+    del state["total_steps"]
+    schedule.load_state_dict(state)
+    assert schedule.total_steps is None
+
+
+def test_stlr_needs_total_steps() -> None:
+    with pytest.raises(ConfigError, match="total_steps"):
+        build_scheduler(sgd(), ScheduleConfig("stlr"))
+    with pytest.raises(ConfigError, match="total_steps"):
+        LRSchedule(sgd(), ScheduleConfig("constant"), total_steps=0)
+    schedule = build_scheduler(sgd(), ScheduleConfig("stlr"), 10)
+    state = schedule.state_dict()
+    state["total_steps"] = None
+    with pytest.raises(ConfigError, match="total_steps"):
+        schedule.load_state_dict(state)
+
+
+def test_plateau_in_max_mode_waits_for_a_nonzero_best() -> None:
+    opt = sgd()
+    schedule = build_scheduler(opt, ScheduleConfig("plateau", metric="f1", mode="max"))
+    for _ in range(5):
+        schedule.epoch_end({"f1": 0.0})  # a tagger still predicting only "O"
+        assert opt.param_groups[0]["lr"] == 1.0
+    schedule.epoch_end({"f1": 0.4})
+    assert opt.param_groups[0]["lr"] == 1.0
+    schedule.epoch_end({"f1": 0.3})  # a real stall: patience 0, so a decay
+    assert opt.param_groups[0]["lr"] == 0.5
+    low = build_scheduler(sgd(), ScheduleConfig("plateau", metric="loss", mode="min"))
+    low.epoch_end({"loss": 0.0})
+    low.epoch_end({"loss": 0.0})  # in mode "min" a best of 0 is the best there is
+    assert low.lrs() == [0.5]

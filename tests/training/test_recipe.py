@@ -1,12 +1,20 @@
+import dataclasses
+import math
 from pathlib import Path
 
 import pytest
 import torch
 
 from rnnkit.errors import ConfigError
-from rnnkit.training.callbacks import Callback, Checkpoint, EarlyStopping, GradientClipping
+from rnnkit.training.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    GradientClipping,
+    LRScheduler,
+)
 from rnnkit.training.optim import OptimConfig, ScheduleConfig
-from rnnkit.training.recipe import TrainConfig, build_trainer
+from rnnkit.training.recipe import TrainConfig, build_trainer, resolve_epochs, resolve_patience
 from rnnkit.training.trainer import Trainer
 
 G = torch.Generator().manual_seed(0)
@@ -47,22 +55,44 @@ class KillAt(Callback):
             raise Stop
 
 
-def test_the_standard_run_directory_and_its_resume(tmp_path: Path) -> None:
+# the step budget: max(3, ceil(8 / 6)) = 3 epochs of 6 steps; "stlr" over those 18 steps
+STLR_CFG = dataclasses.replace(
+    CFG,
+    max_epochs=None,
+    auto_epochs=3,
+    min_steps=8,
+    schedule=ScheduleConfig("stlr", cut_frac=0.25, ratio=4.0),
+)
+
+
+@pytest.mark.parametrize("cfg", [CFG, STLR_CFG], ids=["plateau", "stlr-auto-epochs"])
+def test_the_standard_run_directory_and_its_resume(tmp_path: Path, cfg: TrainConfig) -> None:
     def evaluate(m: torch.nn.Module, batches: object) -> dict[str, float]:
         return {"loss": sum(xent(m, b).item() for b in DATA[:2]) / 2}
 
-    ref = build_trainer(model(), CFG, tmp_path / "ref", loss_fn=xent, evaluate_fn=evaluate)
+    def build(run: Path, *extra: Callback) -> Trainer:
+        return build_trainer(
+            model(),
+            cfg,
+            run,
+            loss_fn=xent,
+            evaluate_fn=evaluate,
+            callbacks=extra,
+            steps_per_epoch=len(DATA),
+        )
+
+    ref = build(tmp_path / "ref")
     ref.fit(DATA, DATA[:2])
+    assert ref.state.global_step == 18
     names = {p.name for p in (tmp_path / "ref").iterdir()}
     assert {"checkpoint.json", "model.safetensors", "train_log.jsonl", "loss.png"} <= names
     run = tmp_path / "run"
-    killed = build_trainer(
-        model(), CFG, run, loss_fn=xent, evaluate_fn=evaluate, callbacks=[KillAt()]
-    )
+    killed = build(run, KillAt())
     with pytest.raises(Stop):
         killed.fit(DATA, DATA[:2])
-    resumed = build_trainer(model(), CFG, run, loss_fn=xent, evaluate_fn=evaluate)
+    resumed = build(run)
     resumed.fit(DATA, DATA[:2], resume=True)
+    assert resumed.lr == ref.lr
     for p, q in zip(ref.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)
 
@@ -107,3 +137,64 @@ def test_bad_train_configs() -> None:
         TrainConfig(threads=0)
     with pytest.raises(ConfigError):
         TrainConfig(early_stopping_mode="up")  # type: ignore[arg-type]
+    for bad in ({"auto_epochs": 0}, {"min_steps": -1}, {"patience": 0}, {"max_steps": 0}):
+        with pytest.raises(ConfigError):
+            TrainConfig(**bad)  # type: ignore[arg-type]
+    assert TrainConfig(max_epochs=None, patience=None).max_epochs is None
+
+
+def test_resolve_epochs_is_a_budget_in_steps() -> None:
+    auto = TrainConfig(max_epochs=None)  # auto_epochs 4, min_steps 3000
+    assert resolve_epochs(auto, 80) == 38  # 2,000 sentences in batches of 25: ceil(37.5)
+    assert resolve_epochs(auto, 2000) == 4  # 50,000 sentences: a few passes
+    assert resolve_epochs(auto, 750) == 4 and resolve_epochs(auto, 749) == 5  # the crossover
+    assert resolve_epochs(auto, 1) == 3000
+    assert resolve_epochs(TrainConfig(max_epochs=None, min_steps=0), 5) == 4
+    assert resolve_epochs(TrainConfig(max_epochs=7), 80) == 7  # explicit: as is
+    assert resolve_epochs(TrainConfig(max_epochs=7), 10**6) == 7
+    with pytest.raises(ConfigError, match="steps_per_epoch"):
+        resolve_epochs(auto, 0)
+
+
+def test_resolve_patience_follows_the_epochs() -> None:
+    auto = TrainConfig()
+    assert auto.patience is None
+    assert [resolve_patience(auto, e) for e in (1, 3, 12, 13, 38)] == [3, 3, 3, 4, 10]
+    assert resolve_patience(TrainConfig(patience=2), 38) == 2
+
+
+def test_build_trainer_resolves_epochs_patience_and_total_steps() -> None:
+    def parts(trainer: Trainer) -> tuple[int, int | None, int]:
+        sched = next(cb for cb in trainer.callbacks if isinstance(cb, LRScheduler))
+        stop = next(cb for cb in trainer.callbacks if isinstance(cb, EarlyStopping))
+        return trainer.max_epochs, sched.total_steps, stop.patience
+
+    auto = TrainConfig(max_epochs=None, min_steps=100, early_stopping="f1", device="cpu")
+    assert parts(build_trainer(model(), auto, None, steps_per_epoch=6)) == (17, 102, 5)
+    capped = dataclasses.replace(auto, max_steps=50)
+    assert parts(build_trainer(model(), capped, None, steps_per_epoch=6)) == (17, 50, 5)
+    big = build_trainer(model(), auto, None, steps_per_epoch=1000)
+    assert parts(big) == (4, 4000, 3)
+    explicit = dataclasses.replace(auto, max_epochs=3, patience=2)
+    assert parts(build_trainer(model(), explicit, None)) == (3, None, 2)
+    assert parts(build_trainer(model(), explicit, None, steps_per_epoch=6)) == (3, 18, 2)
+    assert parts(build_trainer(model(), capped, None, steps_per_epoch=6))[1] == 50
+    with pytest.raises(ConfigError, match="steps_per_epoch"):
+        build_trainer(model(), auto, None)
+
+
+def test_stlr_in_build_trainer_needs_the_step_count() -> None:
+    stlr = TrainConfig(max_epochs=2, schedule=ScheduleConfig("stlr"), device="cpu")
+    with pytest.raises(ConfigError, match="total optimizer steps"):
+        build_trainer(model(), stlr, None)
+    by_max_steps = build_trainer(model(), dataclasses.replace(stlr, max_steps=9), None)
+    sched = next(cb for cb in by_max_steps.callbacks if isinstance(cb, LRScheduler))
+    assert sched.total_steps == 9
+
+
+def test_stlr_run_of_auto_epochs_ends_at_the_lowest_rate() -> None:
+    cfg = dataclasses.replace(STLR_CFG, early_stopping=None)
+    trainer = build_trainer(model(), cfg, None, loss_fn=xent, steps_per_epoch=len(DATA))
+    state = trainer.fit(DATA)
+    assert (state.epoch, state.global_step, trainer.max_epochs) == (3, 18, 3)
+    assert math.isclose(trainer.lr, 0.01 / 4, rel_tol=1e-12)  # lr / ratio after T = 18 steps

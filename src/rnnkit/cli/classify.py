@@ -52,11 +52,11 @@ def train_classify(
     --out runs/tweets --set model.hidden_size=64
     """
     from rnnkit.config import build_config
-    from rnnkit.models.classify.train import ClassifyConfig, train_classifier
+    from rnnkit.models.classify import ClassifyRunConfig, train_classifier
     from rnnkit.training.metrics import report_table
 
     args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume, init_from)
-    cfg = build_config(ClassifyConfig, args.config, args.overrides)
+    cfg = build_config(ClassifyRunConfig, args.config, args.overrides)
     result = train_classifier(
         args.train,
         args.dev,
@@ -79,7 +79,7 @@ def train_classify(
 
 
 def _evaluate(args: EvaluateArgs) -> None:
-    from rnnkit.models.classify.train import evaluate_classifier
+    from rnnkit.models.classify import evaluate_classifier
     from rnnkit.training.metrics import plot_confusion_matrix, report_table
 
     report = evaluate_classifier(args.run_dir, args.data)
@@ -93,9 +93,9 @@ def _evaluate(args: EvaluateArgs) -> None:
 
 
 def _predict(args: PredictArgs) -> None:
+    from rnnkit.models.classify import predict_stream
     from rnnkit.models.classify.artifact import TextClassifier
     from rnnkit.models.classify.explain import explain_text
-    from rnnkit.models.classify.train import predict_stream
 
     clf = TextClassifier.load(args.run_dir)
     lines = args.texts if args.texts is not None else (line.rstrip("\n") for line in sys.stdin)

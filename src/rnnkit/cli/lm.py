@@ -50,7 +50,7 @@ def train_lm_command(
     --config ptb-small
     """
     from rnnkit.config import build_config
-    from rnnkit.models.lm.train import LMRunConfig, train_lm
+    from rnnkit.models.lm import LMRunConfig, train_lm
 
     args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
     cfg = build_config(LMRunConfig, args.config, args.overrides)
@@ -109,9 +109,9 @@ def generate_command(
 
 
 def _evaluate(args: EvaluateArgs) -> None:
+    from rnnkit.models.lm import evaluate_conditional
     from rnnkit.models.lm.artifact import TextLM
     from rnnkit.models.lm.evaluate import evaluate_lm
-    from rnnkit.models.lm.train import evaluate_conditional
 
     lm = TextLM.load(args.run_dir)
     score = evaluate_conditional if lm.labels is not None else evaluate_lm

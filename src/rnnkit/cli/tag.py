@@ -46,11 +46,11 @@ def train_tag(
     --out runs/pos
     """
     from rnnkit.config import build_config
-    from rnnkit.models.tag.train import TagConfig, train_tagger
+    from rnnkit.models.tag import TagRunConfig, train_tagger
     from rnnkit.training.tag_metrics import tagging_tables
 
     args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
-    cfg = build_config(TagConfig, args.config, args.overrides)
+    cfg = build_config(TagRunConfig, args.config, args.overrides)
     result = train_tagger(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
     )
@@ -67,7 +67,7 @@ def train_tag(
 
 
 def _evaluate(args: EvaluateArgs) -> None:
-    from rnnkit.models.tag.train import evaluate_tagger
+    from rnnkit.models.tag import evaluate_tagger
     from rnnkit.training.tag_metrics import tagging_tables
 
     plot_dir = args.out or args.run_dir
@@ -85,8 +85,8 @@ def _evaluate(args: EvaluateArgs) -> None:
 
 
 def _predict(args: PredictArgs) -> None:
+    from rnnkit.models.tag import conll_token_lists, predict_stream
     from rnnkit.models.tag.artifact import TextTagger
-    from rnnkit.models.tag.train import conll_token_lists, predict_stream
 
     tagger = TextTagger.load(args.run_dir)
     lines = args.texts if args.texts is not None else (line.rstrip("\n") for line in sys.stdin)

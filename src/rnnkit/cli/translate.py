@@ -53,10 +53,10 @@ def train_translate(
     Example: rnnkit train translate --train bible-en-es:train --dev bible-en-es:dev --out runs/bible
     """
     from rnnkit.config import build_config
-    from rnnkit.models.translate.train import TranslateConfig, train_translator
+    from rnnkit.models.translate import TranslateRunConfig, train_translator
 
     args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
-    cfg = build_config(TranslateConfig, args.config, args.overrides)
+    cfg = build_config(TranslateRunConfig, args.config, args.overrides)
     result = train_translator(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
     )
@@ -96,8 +96,8 @@ def translate(
 
     Example: rnnkit translate runs/bible "In the beginning was the Word." --beam 5 --plot att.png
     """
+    from rnnkit.models.translate import plot_attention
     from rnnkit.models.translate.artifact import Translator
-    from rnnkit.models.translate.train import plot_attention
 
     sentences = _read_texts(texts)
     translations = Translator.load(run_dir).translate(sentences, beam)
@@ -108,7 +108,7 @@ def translate(
 
 
 def _evaluate(args: EvaluateArgs) -> None:
-    from rnnkit.models.translate.train import evaluate_translator
+    from rnnkit.models.translate import evaluate_translator
 
     scores = evaluate_translator(args.run_dir, args.data, args.options.get("beam"))
     if args.as_json:

@@ -10,10 +10,12 @@ from rnnkit.nn.cells import (
     LSTMCell,
     LSTMState,
     RecurrentCell,
+    has_cell_state,
     make_cell,
 )
 from rnnkit.nn.dropout import LockedDropout, WordDropout, embedding_dropout
 from rnnkit.nn.layers import run_stack, scan
+from rnnkit.nn.ngrams import HashedNgrams
 from rnnkit.nn.recurrent import RNN
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "ElmanCell",
     "FunctionalCell",
     "GRUCell",
+    "HashedNgrams",
     "HiddenState",
     "LSTMCell",
     "LSTMState",
@@ -30,6 +33,7 @@ __all__ = [
     "ShapeError",
     "WordDropout",
     "embedding_dropout",
+    "has_cell_state",
     "make_cell",
     "run_stack",
     "scan",

@@ -1,6 +1,6 @@
 """Recurrent cells written from their equations: Elman, LSTM, and two GRU variants.
 
-Every cell follows one protocol (design.md §3), written as in the literature
+Every cell follows one protocol (docs/design.md §3), written as in the literature
 ``s_t = R(s_{t-1}, x_t)``, ``y_t = O(s_t)``::
 
     state = cell(x_t, state)      # R
@@ -12,17 +12,24 @@ the input projection out of the time loop: ``cell.project(x)`` computes every te
 depend on the state (for all ``T`` steps at once when ``x`` is ``(B, T, I)``), and
 ``cell.step(xp_t, state)`` adds the recurrent terms and applies the nonlinearities.
 
+The step equations of each cell are written out, with named gates, in the class of that cell:
+:meth:`ElmanCell.recurrence`, :meth:`LSTMCell.recurrence`, :meth:`GRUCell.recurrence` and
+:meth:`GRUCell.recurrence_cho`. Only the LSTM carries a second state tensor, the memory ``c``:
+``cell.has_cell_state`` (and :func:`has_cell_state` for a mode name) says which state a cell has.
+
 Parameters have PyTorch's names, shapes and gate order (``weight_ih`` ``(G·H, I)``,
 ``weight_hh`` ``(G·H, H)``, ``bias_ih``, ``bias_hh``; LSTM gates ``i, f, g, o``, GRU gates
 ``r, z, n``), so a cell's state dict loads into ``torch.nn.RNNCell`` / ``LSTMCell`` /
-``GRUCell`` and back. The step equations live in one place, :class:`FunctionalCell`, which the
-:class:`~rnnkit.nn.RNN` layer also uses with its own weights.
+``GRUCell`` and back. :class:`FunctionalCell` binds those equations to given weight tensors;
+the cell modules use it with their own parameters, the :class:`~rnnkit.nn.RNN` layer with its
+per-layer weights.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, TypeAlias
+from collections.abc import Callable
+from typing import ClassVar, NamedTuple, TypeAlias
 
 import torch
 from torch import Tensor, nn
@@ -72,8 +79,20 @@ def check_cell_options(
         raise ConfigError(f"unknown init {init!r}; expected one of {', '.join(INITS)}")
     if init == "irnn" and (mode != "elman" or nonlinearity != "relu"):
         raise ConfigError("init='irnn' (Le et al. 2015) needs mode='elman', nonlinearity='relu'")
-    if forget_bias is not None and mode != "lstm":
+    # the forget gate is the gate on the memory c, so only a cell with a cell state has one
+    if forget_bias is not None and not has_cell_state(mode):
         raise ConfigError("forget_bias applies to mode 'lstm' only")
+
+
+def has_cell_state(mode: str) -> bool:
+    """Whether cells of ``mode`` carry a memory ``c`` besides ``h`` (state :class:`LSTMState`).
+
+    True for ``"lstm"`` only; the Elman and GRU cells' state is :class:`HiddenState` ``(h,)``.
+    Raises :class:`ConfigError` for an unknown mode.
+    """
+    if mode not in MODES:
+        raise ConfigError(f"unknown recurrent mode {mode!r}; expected one of {', '.join(MODES)}")
+    return CELL_CLASSES[mode].has_cell_state
 
 
 @torch.no_grad()
@@ -124,7 +143,8 @@ class FunctionalCell:
 
     ``project`` folds every bias that sits outside a gate product into the hoisted input
     projection (all of ``bias_hh`` for Elman and LSTM, the ``r`` and ``z`` parts for GRUs), so
-    that a step of an Elman or LSTM cell is one ``addmm`` plus pointwise operations.
+    that a step of an Elman or LSTM cell is one ``addmm`` plus pointwise operations. ``step``
+    runs the equations of the cell class of ``mode`` (e.g. :meth:`LSTMCell.recurrence`).
 
     Args:
         mode: ``"elman"``, ``"lstm"``, ``"gru"`` or ``"gru-cho"``.
@@ -133,6 +153,13 @@ class FunctionalCell:
         bias_ih: ``(G·H,)``.
         bias_hh: ``(G·H,)``.
         nonlinearity: ``"tanh"`` or ``"relu"`` (Elman only).
+
+    Attributes:
+        w_hh_t: ``weight_hh`` transposed, ``(H, G·H)``, as the recurrent product
+            ``h_{t-1} W_hh^T`` reads it.
+        b_hn: ``(H,)``, the GRU's recurrent bias of the candidate ``n``, which sits inside
+            ``r ⊙ (…)`` and so cannot be folded into the projection (read by GRUs only).
+        relu: Elman only: ``g = relu`` instead of ``tanh``.
     """
 
     def __init__(
@@ -150,12 +177,18 @@ class FunctionalCell:
         self.relu = nonlinearity == "relu"
         self.weight_ih = weight_ih
         self.w_hh_t = weight_hh.t()  # (H, G·H), transposed once per sequence, not per step
+        self._recurrence = RECURRENCES[mode]
         hidden = self.hidden_size
-        if mode in ("elman", "lstm"):
-            self.bias_x = bias_ih + bias_hh
-        else:
+        if mode in ("gru", "gru-cho"):
             self.bias_x = bias_ih + torch.cat([bias_hh[: 2 * hidden], bias_hh.new_zeros(hidden)])
+        else:
+            self.bias_x = bias_ih + bias_hh
         self.b_hn = bias_hh[2 * hidden :]
+
+    @property
+    def has_cell_state(self) -> bool:
+        """Whether the state is :class:`LSTMState` ``(h, c)`` (the LSTM) rather than ``(h,)``."""
+        return has_cell_state(self.mode)
 
     def project(self, x: Tensor) -> Tensor:
         """The state-independent part of the pre-activations: ``(..., I) -> (..., G·H)``."""
@@ -168,40 +201,8 @@ class FunctionalCell:
         multiplied into ``h_{t-1}`` where it enters the recurrent product (Gal & Ghahramani
         2016); the memory ``c`` and the GRU's carry term ``z ⊙ h_{t-1}`` see the undropped state.
         """
-        h = state.h
-        h_in = h if hidden_mask is None else h * hidden_mask
-        if self.mode == "elman":
-            a = torch.addmm(xp, h_in, self.w_hh_t)
-            return HiddenState(torch.relu(a) if self.relu else torch.tanh(a))
-        if self.mode == "lstm":
-            assert isinstance(state, LSTMState)
-            return self._lstm(xp, h_in, state.c)
-        if self.mode == "gru":
-            return HiddenState(self._gru(xp, h, h_in))
-        return HiddenState(self._gru_cho(xp, h, h_in))
-
-    # chunk, not slicing: the backward of a split is one concatenation, while each slice's
-    # backward fills a zero tensor of the full width
-    def _lstm(self, xp: Tensor, h_in: Tensor, c: Tensor) -> LSTMState:
-        i, f, g, o = torch.addmm(xp, h_in, self.w_hh_t).chunk(4, 1)  # (B, H) each
-        c_new = torch.addcmul(torch.sigmoid(f) * c, torch.sigmoid(i), torch.tanh(g))
-        return LSTMState(torch.sigmoid(o) * torch.tanh(c_new), c_new)
-
-    def _gru(self, xp: Tensor, h: Tensor, h_in: Tensor) -> Tensor:
-        x_r, x_z, x_n = xp.chunk(3, 1)
-        h_r, h_z, h_n = torch.mm(h_in, self.w_hh_t).chunk(3, 1)
-        r = torch.sigmoid(x_r + h_r)
-        z = torch.sigmoid(x_z + h_z)
-        n = torch.tanh(torch.addcmul(x_n, r, h_n + self.b_hn))
-        return torch.addcmul(n, z, h - n)
-
-    def _gru_cho(self, xp: Tensor, h: Tensor, h_in: Tensor) -> Tensor:
-        hidden = self.hidden_size
-        x_rz, x_n = torch.split(xp, [2 * hidden, hidden], 1)
-        w_rz, w_n = torch.split(self.w_hh_t, [2 * hidden, hidden], 1)
-        r, z = torch.sigmoid(torch.addmm(x_rz, h_in, w_rz)).chunk(2, 1)
-        n = torch.tanh(torch.addmm(x_n + self.b_hn, r * h_in, w_n))
-        return torch.addcmul(n, z, h - n)
+        h_in = state.h if hidden_mask is None else state.h * hidden_mask
+        return self._recurrence(self, xp, state, h_in)
 
     def output(self, state: CellState) -> Tensor:
         """``y_t = h_t``."""
@@ -210,13 +211,19 @@ class FunctionalCell:
     def initial_state(self, batch_size: int, like: Tensor) -> CellState:
         """Zeros of shape ``(B, H)`` with ``like``'s dtype and device."""
         h = like.new_zeros(batch_size, self.hidden_size)
-        return LSTMState(h, torch.zeros_like(h)) if self.mode == "lstm" else HiddenState(h)
+        return LSTMState(h, torch.zeros_like(h)) if self.has_cell_state else HiddenState(h)
 
     def __call__(self, x: Tensor, state: CellState | None = None) -> CellState:
         """``state_t = R(state_{t-1}, x_t)`` for ``x_t`` of shape ``(B, I)``."""
         if state is None:
             state = self.initial_state(x.shape[0], x)
         return self.step(self.project(x), state)
+
+
+#: The step equations of one mode: ``(cell, xp, state, h_in) -> new state``, where ``xp`` is
+#: :meth:`FunctionalCell.project`'s output for one step and ``h_in`` is ``h_{t-1}`` as it enters
+#: the recurrent product (times the recurrent-dropout mask, if any).
+Recurrence: TypeAlias = Callable[[FunctionalCell, Tensor, CellState, Tensor], CellState]
 
 
 class RecurrentCell(nn.Module):
@@ -228,6 +235,8 @@ class RecurrentCell(nn.Module):
     """
 
     mode: str = "elman"
+    #: Whether the state is :class:`LSTMState` ``(h, c)`` (true for the LSTM only).
+    has_cell_state: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -295,7 +304,7 @@ class ElmanCell(RecurrentCell):
     r"""Elman (1990) simple recurrent cell.
 
     .. math::
-        s_t = g(x_t W_{ih}^\top + b_{ih} + s_{t-1} W_{hh}^\top + b_{hh}), \qquad y_t = s_t
+        h_t = g(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}), \qquad y_t = h_t
 
     with ``g = tanh`` or ``relu`` (Goldberg's ``s_i = g(x_i W^x + s_{i-1} W^s + b)``; PyTorch
     keeps two biases for cuDNN). ``init="irnn"`` with ``nonlinearity="relu"`` is the IRNN of
@@ -306,9 +315,24 @@ class ElmanCell(RecurrentCell):
         hidden_size: ``H``.
         nonlinearity: ``"tanh"`` or ``"relu"``.
         init: ``"default"``, ``"orthogonal"`` or ``"irnn"`` (see :func:`init_cell_`).
+
+    Shape:
+        - x: ``(B, I)``
+        - state: :class:`HiddenState` ``(h,)``, ``h`` ``(B, H)``
+        - output: ``h`` ``(B, H)``
+        - weight_ih ``(H, I)``, weight_hh ``(H, H)``, bias_ih and bias_hh ``(H,)``
     """
 
     mode = "elman"
+    has_cell_state = False
+
+    @staticmethod
+    def recurrence(cell: FunctionalCell, xp: Tensor, state: CellState, h_in: Tensor) -> CellState:
+        """``h_t = g(xp + h_{t-1} W_hh^T)``, where ``xp = x_t W_ih^T + b_ih + b_hh``."""
+        # a = xp + h_in @ W_hh^T, fused into one addmm
+        a = torch.addmm(xp, h_in, cell.w_hh_t)
+        h = torch.relu(a) if cell.relu else torch.tanh(a)
+        return HiddenState(h)
 
 
 class LSTMCell(RecurrentCell):
@@ -318,19 +342,47 @@ class LSTMCell(RecurrentCell):
     .. math::
         i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
         f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
-        z_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+        g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
         o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
-        c_t &= f_t \odot c_{t-1} + i_t \odot z_t \\
+        c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
         h_t &= o_t \odot \tanh(c_t)
+
+    ``i``: input gate, ``f``: forget gate, ``g``: candidate memory, ``o``: output gate. The
+    memory ``c`` is the cell state: :attr:`has_cell_state` is true.
 
     Args:
         input_size: ``I``.
         hidden_size: ``H``.
         init: ``"default"`` or ``"orthogonal"``.
         forget_bias: if given, the forget gate's bias starts at this value (e.g. 1.0).
+
+    Shape:
+        - x: ``(B, I)``
+        - state: :class:`LSTMState` ``(h, c)``, each ``(B, H)``
+        - output: ``h`` ``(B, H)``
+        - weight_ih ``(4H, I)``, weight_hh ``(4H, H)``, bias_ih and bias_hh ``(4H,)``, gate
+          blocks in the order ``i, f, g, o``
     """
 
     mode = "lstm"
+    has_cell_state = True
+
+    @staticmethod
+    def recurrence(cell: FunctionalCell, xp: Tensor, state: CellState, h_in: Tensor) -> CellState:
+        """One LSTM step; ``xp = x_t W_ih^T + b_ih + b_hh``, all four gates ``(B, 4H)``."""
+        assert isinstance(state, LSTMState)
+        # gates = xp + h_in @ W_hh^T, fused into one addmm; (B, 4H)
+        gates = torch.addmm(xp, h_in, cell.w_hh_t)
+        # chunk, not slicing: the backward of a split is one concatenation, while each slice's
+        # backward fills a zero tensor of the full width
+        i, f, g, o = gates.chunk(4, 1)  # (B, H) each
+        i = torch.sigmoid(i)
+        f = torch.sigmoid(f)
+        g = torch.tanh(g)
+        o = torch.sigmoid(o)
+        c = f * state.c + i * g
+        h = o * torch.tanh(c)
+        return LSTMState(h, c)
 
 
 class GRUCell(RecurrentCell):
@@ -345,21 +397,30 @@ class GRUCell(RecurrentCell):
                \quad \text{(mode="gru-cho")} \\
         h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
 
-    ``"gru"`` is what PyTorch and cuDNN compute (ONNX's ``linear_before_reset=1``): the reset
-    gate scales the finished product ``W_hn h + b_hn``, so all three recurrent products are
-    one matmul issued before ``r`` is known. ``"gru-cho"`` is Cho et al.'s eq. (5)–(8): the
-    reset gate scales ``h`` *before* the product, which needs a second matmul per step after
-    ``r``; no fused kernel computes it. Both use the same parameter shapes, so a
-    ``torch.nn.GRUCell`` state dict loads into either (the functions differ).
+    ``r``: reset gate, ``z``: update gate, ``n``: candidate state. ``"gru"`` is what PyTorch
+    and cuDNN compute (ONNX's ``linear_before_reset=1``): the reset gate scales the finished
+    product ``W_hn h + b_hn``, so all three recurrent products are one matmul issued before
+    ``r`` is known (:meth:`recurrence`). ``"gru-cho"`` is Cho et al.'s eq. (5)–(8): the reset
+    gate scales ``h`` *before* the product, which needs a second matmul per step after ``r``
+    (:meth:`recurrence_cho`); no fused kernel computes it. Both use the same parameter shapes,
+    so a ``torch.nn.GRUCell`` state dict loads into either (the functions differ).
 
     Args:
         input_size: ``I``.
         hidden_size: ``H``.
         mode: ``"gru"`` or ``"gru-cho"``.
         init: ``"default"`` or ``"orthogonal"``.
+
+    Shape:
+        - x: ``(B, I)``
+        - state: :class:`HiddenState` ``(h,)``, ``h`` ``(B, H)``
+        - output: ``h`` ``(B, H)``
+        - weight_ih ``(3H, I)``, weight_hh ``(3H, H)``, bias_ih and bias_hh ``(3H,)``, gate
+          blocks in the order ``r, z, n``
     """
 
     mode = "gru"
+    has_cell_state = False
 
     def __init__(
         self,
@@ -376,6 +437,51 @@ class GRUCell(RecurrentCell):
         self.mode = mode
         super().__init__(input_size, hidden_size, init=init, device=device, dtype=dtype)
 
+    @staticmethod
+    def recurrence(cell: FunctionalCell, xp: Tensor, state: CellState, h_in: Tensor) -> CellState:
+        """One ``"gru"`` step; ``xp = x_t W_ih^T + b_ih + [b_hr, b_hz, 0]`` ``(B, 3H)``."""
+        x_r, x_z, x_n = xp.chunk(3, 1)
+        h_r, h_z, h_n = torch.mm(h_in, cell.w_hh_t).chunk(3, 1)  # h_{t-1} W_h·^T, (B, H) each
+        r = torch.sigmoid(x_r + h_r)
+        z = torch.sigmoid(x_z + h_z)
+        n = torch.tanh(x_n + r * (h_n + cell.b_hn))
+        h = (1 - z) * n + z * state.h
+        return HiddenState(h)
+
+    @staticmethod
+    def recurrence_cho(
+        cell: FunctionalCell, xp: Tensor, state: CellState, h_in: Tensor
+    ) -> CellState:
+        """One ``"gru-cho"`` step (Cho et al. 2014, eq. 5–8); ``xp`` as :meth:`recurrence`."""
+        hidden = cell.hidden_size
+        x_rz, x_n = torch.split(xp, [2 * hidden, hidden], 1)
+        w_rz, w_n = torch.split(cell.w_hh_t, [2 * hidden, hidden], 1)
+        # r and z pre-activations = x_rz + h_in @ [W_hr; W_hz]^T, fused into one addmm
+        a_r, a_z = torch.addmm(x_rz, h_in, w_rz).chunk(2, 1)
+        r = torch.sigmoid(a_r)
+        z = torch.sigmoid(a_z)
+        # n = tanh(x_n + b_hn + (r * h_in) @ W_hn^T), fused into one addmm
+        n = torch.tanh(torch.addmm(x_n + cell.b_hn, r * h_in, w_n))
+        h = (1 - z) * n + z * state.h
+        return HiddenState(h)
+
+
+#: The cell class of each mode.
+CELL_CLASSES: dict[str, type[RecurrentCell]] = {
+    "elman": ElmanCell,
+    "lstm": LSTMCell,
+    "gru": GRUCell,
+    "gru-cho": GRUCell,
+}
+
+#: The step equations of each mode, as written in its cell class.
+RECURRENCES: dict[str, Recurrence] = {
+    "elman": ElmanCell.recurrence,
+    "lstm": LSTMCell.recurrence,
+    "gru": GRUCell.recurrence,
+    "gru-cho": GRUCell.recurrence_cho,
+}
+
 
 def make_cell(
     mode: str,
@@ -388,8 +494,9 @@ def make_cell(
 ) -> RecurrentCell:
     """The cell module for ``mode`` (``"elman"``, ``"lstm"``, ``"gru"``, ``"gru-cho"``)."""
     check_cell_options(mode, nonlinearity, init, forget_bias)
-    if mode == "elman":
-        return ElmanCell(input_size, hidden_size, nonlinearity=nonlinearity, init=init)
-    if mode == "lstm":
-        return LSTMCell(input_size, hidden_size, init=init, forget_bias=forget_bias)
-    return GRUCell(input_size, hidden_size, mode=mode, init=init)
+    if mode in ("gru", "gru-cho"):
+        return GRUCell(input_size, hidden_size, mode=mode, init=init)
+    cls = CELL_CLASSES[mode]
+    return cls(
+        input_size, hidden_size, nonlinearity=nonlinearity, init=init, forget_bias=forget_bias
+    )

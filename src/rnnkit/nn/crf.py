@@ -155,7 +155,12 @@ class CRF(nn.Module):
         return total + end[last]
 
     def log_partition(self, emissions: Tensor, mask: Tensor | None = None) -> Tensor:
-        r""":math:`\log Z(x)` by the forward algorithm: ``(B,)``."""
+        r""":math:`\log Z(x)` by the forward algorithm: ``(B,)``.
+
+        The recursion of :meth:`log_partition_reference`, with each step's logsumexp over the
+        previous tag computed as one ``(B, K) × (K, K)`` matrix product in shifted exp space
+        (no ``(B, K, K)`` tensor); tested to agree with the reference to 1e-9 in float64.
+        """
         mask = self._check(emissions, mask)
         start, trans, end = self._scores(FORBIDDEN)
         # logsumexp_k(alpha[k] + A[k, j]) as a matrix product in shifted exp space:
@@ -171,6 +176,28 @@ class CRF(nn.Module):
             nxt = mass.log() + (m + shift) + emissions[:, t]
             alpha = nxt if full[t] else torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
         return torch.logsumexp(alpha + end, dim=1)
+
+    def log_partition_reference(self, emissions: Tensor, mask: Tensor | None = None) -> Tensor:
+        r""":math:`\log Z(x)` by the forward algorithm written exactly as the module docstring
+        states it: ``(B,)``. The readable reference for :meth:`log_partition` (slower: it forms
+        a ``(B, K, K)`` tensor per step).
+
+        .. math::
+            \alpha_1[j] &= \pi_j + P_{1,j} \\
+            \alpha_i[j] &= \mathrm{logsumexp}_k(\alpha_{i-1}[k] + A_{k,j}) + P_{i,j}
+                \qquad (\alpha_i = \alpha_{i-1} \text{ at a padded step } i) \\
+            \log Z &= \mathrm{logsumexp}_j(\alpha_n[j] + \omega_j)
+        """
+        mask = self._check(emissions, mask)
+        start, trans, end = self._scores(FORBIDDEN)  # pi (K,), A (K, K), omega (K,)
+        alpha = start + emissions[:, 0]  # alpha_1[j], (B, K)
+        for i in range(1, emissions.shape[1]):
+            # terms[b, k, j] = alpha_{i-1}[k] + A[k, j]; logsumexp over the previous tag k
+            terms = alpha.unsqueeze(2) + trans  # (B, K, K)
+            nxt = torch.logsumexp(terms, dim=1) + emissions[:, i]  # alpha_i[j], (B, K)
+            real = mask[:, i].unsqueeze(1)  # (B, 1), false at padded steps
+            alpha = torch.where(real, nxt, alpha)  # a padded step carries alpha through
+        return torch.logsumexp(alpha + end, dim=1)  # log Z, (B,)
 
     @torch.no_grad()
     def decode(self, emissions: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:

@@ -26,6 +26,7 @@ from rnnkit.nn.cells import (
     HiddenState,
     LSTMState,
     check_cell_options,
+    has_cell_state,
     init_cell_,
 )
 from rnnkit.nn.dropout import recurrent_dropout_mask
@@ -174,6 +175,12 @@ class RNN(nn.RNNBase):
         return self.num_directions * self.hidden_size
 
     @property
+    def has_cell_state(self) -> bool:
+        """Whether the state is a pair ``(h, c)`` (:class:`LSTMState`, the LSTM) rather than
+        one tensor ``h``; see :func:`~rnnkit.nn.cells.has_cell_state`."""
+        return has_cell_state(self.cell_mode)
+
+    @property
     def uses_fused(self) -> bool:
         """Whether ``forward`` runs the fused kernel."""
         return self.impl != "loop" and not self.loop_reason
@@ -230,7 +237,7 @@ class RNN(nn.RNNBase):
         rev = torch.where(valid, lengths - 1 - steps, steps)  # reverse within each length
         kernel = _FUSED_KERNELS[self.mode]
         zeros = x.new_zeros(1, b, self.hidden_size)
-        hx: Tensor | tuple[Tensor, Tensor] = (zeros, zeros) if self.mode == "LSTM" else zeros
+        hx: Tensor | tuple[Tensor, Tensor] = (zeros, zeros) if self.has_cell_state else zeros
         h = x
         for layer in range(self.num_layers):
             if layer:
@@ -275,7 +282,7 @@ class RNN(nn.RNNBase):
         self, state: Tensor | tuple[Tensor, Tensor] | None, x: Tensor, batch_size: int
     ) -> list[Tensor]:
         expected = (self.num_layers * self.num_directions, batch_size, self.hidden_size)
-        parts = 2 if self.cell_mode == "lstm" else 1
+        parts = 2 if self.has_cell_state else 1
         if state is None:
             return [x.new_zeros(expected) for _ in range(parts)]
         tensors = [state] if isinstance(state, Tensor) else list(state)
@@ -365,12 +372,12 @@ class RNN(nn.RNNBase):
         )
 
     def _cell_state(self, hx: list[Tensor], index: int) -> CellState:
-        if self.cell_mode == "lstm":
+        if self.has_cell_state:
             return LSTMState(hx[0][index], hx[1][index])
         return HiddenState(hx[0][index])
 
     def _pack_state(self, finals: list[Tensor]) -> State:
-        return LSTMState(finals[0], finals[1]) if self.cell_mode == "lstm" else finals[0]
+        return LSTMState(finals[0], finals[1]) if self.has_cell_state else finals[0]
 
     def extra_repr(self) -> str:
         s = f"{self.cell_mode!r}, {self.input_size}, {self.hidden_size}"

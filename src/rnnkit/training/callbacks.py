@@ -19,7 +19,12 @@ import torch
 from rnnkit.errors import ConfigError
 from rnnkit.training.checkpoint import load_weights, save_weights
 from rnnkit.training.clipping import clip_grad_value_, clip_norm_tensor_
-from rnnkit.training.optim import LRSchedule, ScheduleConfig, build_scheduler
+from rnnkit.training.optim import (
+    LRSchedule,
+    ScheduleConfig,
+    build_scheduler,
+    check_total_steps,
+)
 
 if TYPE_CHECKING:
     from rnnkit.training.trainer import Trainer
@@ -88,14 +93,22 @@ class GradientClipping(Callback):
 
 
 class LRScheduler(Callback):
-    """Drives the learning rate with an :class:`LRSchedule` built from ``cfg`` at fit start."""
+    """Drives the learning rate with an :class:`LRSchedule` built from ``cfg`` at fit start.
 
-    def __init__(self, cfg: ScheduleConfig) -> None:
+    Args:
+        cfg: the schedule.
+        total_steps: the run's optimizer steps in all; ``"stlr"`` needs it (checked here, so
+            that a missing one fails when the Trainer is built, not when it starts).
+    """
+
+    def __init__(self, cfg: ScheduleConfig, total_steps: int | None = None) -> None:
+        check_total_steps(cfg, total_steps)
         self.cfg = cfg
+        self.total_steps = total_steps
         self.schedule: LRSchedule | None = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        self.schedule = build_scheduler(trainer.optimizer, self.cfg)
+        self.schedule = build_scheduler(trainer.optimizer, self.cfg, self.total_steps)
 
     def _get(self) -> LRSchedule:
         if self.schedule is None:
@@ -117,6 +130,10 @@ class LRScheduler(Callback):
 
 class EarlyStopping(Callback):
     """Stops training when a dev metric has not improved for ``patience`` epochs.
+
+    In mode ``"max"`` an epoch does not count against ``patience`` while the best value is
+    still 0: a tagger's F1 stays at 0 for the first epochs while it predicts only ``O`` (the
+    majority tag), and stopping then would end a run that has not started to learn.
 
     The weights of the best epoch are written to ``model.safetensors`` in the run directory (kept
     in memory without one) and, with ``restore_best``, loaded back into the model at the end.
@@ -170,6 +187,8 @@ class EarlyStopping(Callback):
             self.best, self.best_epoch, self.bad_epochs = value, trainer.state.epoch, 0
             self._save_best(trainer)
             return
+        if self.mode == "max" and self.best == 0.0:
+            return  # nothing learnt yet: no epoch counts against patience
         self.bad_epochs += 1
         if self.bad_epochs >= self.patience:
             trainer.state.should_stop = True

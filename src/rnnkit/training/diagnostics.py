@@ -22,7 +22,7 @@ from torch import Tensor
 
 from rnnkit.errors import ConfigError
 from rnnkit.fileio import atomic_path, write_json
-from rnnkit.nn.cells import MODES, RecurrentCell, make_cell
+from rnnkit.nn.cells import MODES, RecurrentCell, has_cell_state, make_cell
 
 PNG_NAME = "gradient_flow.png"
 JSON_NAME = "gradient_flow.json"
@@ -58,7 +58,8 @@ class GradientFlow:
     def label(self) -> str:
         """A legend label, e.g. ``"lstm (forget bias 1)"``."""
         if self.forget_bias is None:
-            return f"{self.mode} (PyTorch init)" if self.mode == "lstm" else self.mode
+            # a forget bias is the bias of the gate on the memory c: only cells with one have it
+            return f"{self.mode} (PyTorch init)" if has_cell_state(self.mode) else self.mode
         return f"{self.mode} (forget bias {self.forget_bias:g})"
 
     @property
@@ -220,7 +221,7 @@ def write_gradient_flow(
         raise ConfigError("give at least one mode")
     results = []
     for mode in modes:
-        biases = lstm_forget_biases if mode == "lstm" else (None,)
+        biases = lstm_forget_biases if has_cell_state(mode) else (None,)
         for bias in biases:
             results.append(gradient_flow(mode, length, hidden_size, seed, forget_bias=bias))
     out = Path(out_dir)

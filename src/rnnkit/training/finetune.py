@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -175,12 +175,15 @@ def optimizer_groups(
 
 @dataclass(frozen=True)
 class StepResult:
-    """What one step trained, for how long (seconds), and its directory."""
+    """What one step trained, for how long (seconds), its directory, its epochs and their
+    history (empty for a step finished before a resume)."""
 
     name: str
     trainable: tuple[str, ...]
     seconds: float
     run_dir: Path
+    epochs: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fit_plan(
@@ -228,7 +231,10 @@ def fit_plan(
             model, step_cfg, step_dir, param_groups=param_groups, **trainer_options
         )
         trainer.fit(train, dev, resume=resume and has_checkpoint(step_dir))
-        results.append(StepResult(step.name, trainable, trainer.elapsed, step_dir))
+        state = trainer.state
+        results.append(
+            StepResult(step.name, trainable, trainer.elapsed, step_dir, state.epoch, state.history)
+        )
         if len(steps) > 1:
             write_json(
                 marker, {"name": step.name, "trainable": trainable, "seconds": trainer.elapsed}

@@ -3,10 +3,15 @@
 ``TrainConfig`` holds every training option (saved in a run's ``config.json`` under ``train``);
 :func:`build_trainer` turns it into a :class:`Trainer` with the usual callbacks: gradient clipping,
 the learning-rate schedule, early stopping, the JSONL log, the progress bar, checkpoints and plots.
+
+The length of a run can be a budget in optimizer steps instead of a fixed epoch count
+(``max_epochs=None``, see :func:`resolve_epochs`), and early stopping's patience can follow the
+number of epochs (``patience=None``, see :func:`resolve_patience`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +33,7 @@ from rnnkit.training.progress import ProgressBar
 from rnnkit.training.train_log import JsonlLogger
 from rnnkit.training.trainer import EvaluateFn, LossFn, Trainer
 
-__all__ = ["TrainConfig", "build_trainer"]
+__all__ = ["TrainConfig", "build_trainer", "resolve_epochs", "resolve_patience"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,11 @@ class TrainConfig:
     """Everything about training that is not the model or the data.
 
     Args:
-        max_epochs: epochs to train.
+        max_epochs: epochs to train; ``None`` for "auto", a budget in optimizer steps
+            (:func:`resolve_epochs`, from ``auto_epochs`` and ``min_steps``).
+        auto_epochs: with ``max_epochs=None``, the epochs on a large data set.
+        min_steps: with ``max_epochs=None``, a small data set trains at least this many
+            optimizer steps.
         max_steps: stop after this many optimizer steps, if given.
         optim: the optimiser.
         schedule: the learning-rate schedule.
@@ -44,7 +53,8 @@ class TrainConfig:
         clip_value: element-wise gradient bound (``None``: off).
         early_stopping: dev metric to stop on (``None``: train all epochs, keep the last weights).
         early_stopping_mode: ``"max"`` or ``"min"``, for that metric.
-        patience: epochs without improvement before stopping.
+        patience: epochs without improvement before stopping; ``None`` for "auto", a quarter
+            of the epochs and at least 3 (:func:`resolve_patience`).
         checkpoint_every: steps between checkpoints (``None``: only at epoch ends).
         log_every: steps between records of ``train_log.jsonl``.
         seed: seeds the run (model weights are seeded by the caller).
@@ -57,7 +67,9 @@ class TrainConfig:
             per core). On a machine shared with other jobs, 1 is often the fastest.
     """
 
-    max_epochs: int = 10
+    max_epochs: int | None = 10
+    auto_epochs: int = 4
+    min_steps: int = 3000
     max_steps: int | None = None
     optim: OptimConfig = field(default_factory=OptimConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
@@ -65,7 +77,7 @@ class TrainConfig:
     clip_value: float | None = None
     early_stopping: str | None = None
     early_stopping_mode: Literal["min", "max"] = "max"
-    patience: int = 3
+    patience: int | None = None
     checkpoint_every: int | None = 1000
     log_every: int = 50
     seed: int = 0
@@ -77,12 +89,66 @@ class TrainConfig:
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        if self.max_epochs < 1 or (self.max_steps is not None and self.max_steps < 1):
-            raise ConfigError("train.max_epochs and train.max_steps must be >= 1")
+        if (self.max_epochs is not None and self.max_epochs < 1) or (
+            self.max_steps is not None and self.max_steps < 1
+        ):
+            raise ConfigError("train.max_epochs and train.max_steps must be >= 1 (or none)")
+        if self.auto_epochs < 1 or self.min_steps < 0:
+            raise ConfigError(
+                f"need train.auto_epochs >= 1 and train.min_steps >= 0: "
+                f"{self.auto_epochs}, {self.min_steps}"
+            )
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"train.patience must be >= 1 (or none for auto): {self.patience}")
         if self.early_stopping_mode not in ("min", "max"):
             raise ConfigError("train.early_stopping_mode must be 'min' or 'max'")
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"train.threads must be >= 1, got {self.threads}")
+
+
+def resolve_epochs(cfg: TrainConfig, steps_per_epoch: int) -> int:
+    """The epochs a run of ``cfg`` trains when one epoch is ``steps_per_epoch`` optimizer steps.
+
+    An explicit ``cfg.max_epochs`` is returned as is. ``None`` ("auto") gives
+
+    .. math::
+        E = \\max\\bigl(\\text{auto\\_epochs},\\;
+            \\lceil \\text{min\\_steps} / \\text{steps\\_per\\_epoch} \\rceil\\bigr).
+
+    Why: a fixed epoch count fits one size of data set only. One epoch is about 80 optimizer
+    steps on 2,000 sentences (batches of 25) but 2,000 steps, hours on a CPU, on 50,000: the
+    same count gives the small set far too few updates or the large set far too many. A budget
+    in steps gives the small set enough updates (3,000 steps: 38 epochs of 80) and the large
+    set only the few passes it needs (``auto_epochs``: 4 epochs, 8,000 steps).
+    """
+    if steps_per_epoch < 1:
+        raise ConfigError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
+    if cfg.max_epochs is not None:
+        return cfg.max_epochs
+    return max(cfg.auto_epochs, math.ceil(cfg.min_steps / steps_per_epoch))
+
+
+def resolve_patience(cfg: TrainConfig, epochs: int) -> int:
+    """Early stopping's patience for a run of ``epochs`` epochs: ``cfg.patience`` if given, else
+    ``max(3, ceil(epochs / 4))``, so that a long run (many short epochs of a small data set) is
+    not stopped by the noise of a few epochs while it still improves."""
+    if cfg.patience is not None:
+        return cfg.patience
+    return max(3, math.ceil(epochs / 4))
+
+
+def _plan(cfg: TrainConfig, steps_per_epoch: int | None) -> tuple[int, int | None]:
+    """The run's epochs and its total optimizer steps (``None`` when unknown)."""
+    if steps_per_epoch is None:
+        if cfg.max_epochs is None:
+            raise ConfigError(
+                "train.max_epochs is auto (none): build_trainer needs steps_per_epoch, the "
+                "optimizer steps in one epoch, to turn the step budget into epochs"
+            )
+        return cfg.max_epochs, cfg.max_steps
+    epochs = resolve_epochs(cfg, steps_per_epoch)
+    total = epochs * steps_per_epoch
+    return epochs, total if cfg.max_steps is None else min(total, cfg.max_steps)
 
 
 def build_trainer(
@@ -96,33 +162,30 @@ def build_trainer(
     count_fn: Callable[[Any], int] | None = None,
     count_unit: str = "examples",
     param_groups: Iterable[dict[str, Any]] | None = None,
+    steps_per_epoch: int | None = None,
 ) -> Trainer:
     """A Trainer for ``model`` set up as ``cfg`` says, writing into ``run_dir``.
 
     Checkpoints, the log and plots need ``run_dir``; without one they are left out. Extra
     ``callbacks`` join the standard ones. ``param_groups`` (PyTorch's ``[{"params": …, "lr":
     …}]``) replace the default optimisation of every trainable parameter at ``cfg.optim.lr``.
+
+    ``steps_per_epoch`` (optimizer steps in one epoch: batches of the training data) is needed
+    when ``cfg.max_epochs`` is ``None``, to resolve the epochs (:func:`resolve_epochs`). The
+    schedule is given the run's total steps: ``epochs · steps_per_epoch``, or ``cfg.max_steps``
+    if smaller (without ``steps_per_epoch``: ``cfg.max_steps``, which ``"stlr"`` then needs).
     """
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
-    standard: list[Callback] = [LRScheduler(cfg.schedule)]
-    if cfg.clip_norm is not None or cfg.clip_value is not None:
-        standard.append(GradientClipping(cfg.clip_norm, cfg.clip_value))
-    if cfg.early_stopping is not None:
-        standard.append(EarlyStopping(cfg.early_stopping, cfg.early_stopping_mode, cfg.patience))
-    standard.append(ProgressBar(enabled=cfg.progress))
-    if run_dir is not None:
-        standard += [JsonlLogger(every=cfg.log_every), Checkpoint(every=cfg.checkpoint_every)]
-        if cfg.plots:
-            standard.append(PlotCurves())
+    epochs, total_steps = _plan(cfg, steps_per_epoch)
     optimizer = cfg.optim if param_groups is None else build_optimizer(param_groups, cfg.optim)
     return Trainer(
         model,
         optimizer,
         loss_fn=loss_fn,
         evaluate_fn=evaluate_fn,
-        callbacks=[*standard, *callbacks],
-        max_epochs=cfg.max_epochs,
+        callbacks=[*_standard_callbacks(cfg, run_dir, epochs, total_steps), *callbacks],
+        max_epochs=epochs,
         max_steps=cfg.max_steps,
         seed=cfg.seed,
         shuffle=cfg.shuffle,
@@ -132,3 +195,21 @@ def build_trainer(
         count_fn=count_fn,
         count_unit=count_unit,
     )
+
+
+def _standard_callbacks(
+    cfg: TrainConfig, run_dir: str | Path | None, epochs: int, total_steps: int | None
+) -> list[Callback]:
+    """The callbacks ``cfg`` asks for, for a run of ``epochs`` epochs and ``total_steps`` steps."""
+    standard: list[Callback] = [LRScheduler(cfg.schedule, total_steps)]
+    if cfg.clip_norm is not None or cfg.clip_value is not None:
+        standard.append(GradientClipping(cfg.clip_norm, cfg.clip_value))
+    if cfg.early_stopping is not None:
+        patience = resolve_patience(cfg, epochs)
+        standard.append(EarlyStopping(cfg.early_stopping, cfg.early_stopping_mode, patience))
+    standard.append(ProgressBar(enabled=cfg.progress))
+    if run_dir is not None:
+        standard += [JsonlLogger(every=cfg.log_every), Checkpoint(every=cfg.checkpoint_every)]
+        if cfg.plots:
+            standard.append(PlotCurves())
+    return standard

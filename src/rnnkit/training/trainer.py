@@ -36,7 +36,6 @@ import torch
 from rnnkit.errors import ConfigError
 from rnnkit.training.callbacks import Callback
 from rnnkit.training.checkpoint import (
-    has_checkpoint,
     load_checkpoint,
     save_checkpoint,
     save_weights,
@@ -366,11 +365,10 @@ class Trainer:
             if resume:
                 raise ConfigError("resume needs a run directory")
             return
-        if not resume and has_checkpoint(self.run_dir):
-            raise ConfigError(
-                f"{self.run_dir} already holds a training run; resume it (--resume) "
-                "or choose a new output directory"
-            )
+        if not resume:
+            from rnnkit.training.run import check_run_dir  # run.py builds Trainers: import late
+
+            check_run_dir(self.run_dir, resume=False)
         self.run_dir.mkdir(parents=True, exist_ok=True)
 
     def _need_run_dir(self) -> Path:

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,7 +16,9 @@ from rnnkit.models.classify.model import (
 )
 from rnnkit.models.common.embedder import Embedder
 from rnnkit.nn import RNN
+from rnnkit.nn.ngrams import HashedNgrams
 from rnnkit.nn.pooling import MeanPooling
+from rnnkit.training.finetune import layer_groups
 
 CONFIGS = [
     ClassifierConfig(embedding_dim=6, hidden_size=5, pooling="last", bidirectional=True),
@@ -31,6 +35,22 @@ CONFIGS = [
         skip_connections=True,
         num_layers=2,
         mlp_hidden=7,
+    ),
+    *(
+        ClassifierConfig(
+            embedding_dim=6, hidden_size=5, pooling=pooling, ngrams=2, ngram_buckets=64, ngram_dim=3
+        )
+        for pooling in ("last", "mean", "max", "attention")
+    ),
+    ClassifierConfig(
+        embedding_dim=6,
+        hidden_size=5,
+        pooling="attention",
+        skip_connections=True,
+        mlp_hidden=7,
+        ngrams=3,
+        ngram_buckets=64,
+        ngram_dim=4,
     ),
 ]
 
@@ -91,6 +111,10 @@ def test_mismatched_parts_are_refused_with_a_clear_message():
         MLPHead(4, 1)
     with pytest.raises(ConfigError, match="embedding_dim"):
         build_classifier(ClassifierConfig(embedding_dim=6), 10, 2, embeddings=torch.zeros(10, 5))
+    bag = HashedNgrams(2, 16, 3)
+    with pytest.raises(ConfigError, match=r"pooling \(4\) with the n-gram bag \(3\) gives .* 7"):
+        Classifier(emb, rnn, MeanPooling(4), MLPHead(4, 2), ngrams=bag)
+    assert Classifier(emb, rnn, MeanPooling(4), MLPHead(7, 2), ngrams=bag).ngrams is bag
 
 
 @pytest.mark.parametrize(
@@ -109,6 +133,22 @@ def test_config_rejects_bad_values(options):
         ClassifierConfig(**options)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("ngrams", -1),
+        ("ngram_buckets", 0),
+        ("ngram_buckets", 2**33),
+        ("ngram_dim", 0),
+        ("ngram_dropout", 1.0),
+        ("ngram_dropout", -0.1),
+    ],
+)
+def test_config_rejects_bad_ngram_settings_naming_the_key(key, value):
+    with pytest.raises(ConfigError, match=rf"model\.{key} must"):
+        ClassifierConfig(**{key: value})
+
+
 def test_frozen_embeddings_do_not_train():
     torch.manual_seed(0)
     config = ClassifierConfig(embedding_dim=4, hidden_size=3, freeze_embeddings=True)
@@ -118,3 +158,73 @@ def test_frozen_embeddings_do_not_train():
     model(pad_batch([[1, 2, 3]], labels=[1])).loss.backward()
     opt.step()
     assert torch.equal(before, model.embedder.embedding.weight)
+
+
+def test_the_ngram_bag_joins_a_hierarchical_model():
+    torch.manual_seed(0)
+    config = ClassifierConfig(
+        embedding_dim=4, hidden_size=3, hierarchical=True, ngrams=2, ngram_buckets=64, ngram_dim=2
+    )
+    model = build_classifier(config, vocab_size=10, num_labels=2, boundaries=[9]).eval()
+    assert model.head.input_size == 6 + 2
+    docs = [[1, 2, 9, 3, 9, 4], [5, 9, 6], [7]]
+    out = model(pad_batch(docs))
+    for i, doc in enumerate(docs):
+        alone = model(pad_batch([doc]))
+        torch.testing.assert_close(out.logits[i], alone.logits[0], rtol=1e-5, atol=1e-6)
+        assert out.attention is not None and alone.attention is not None
+        torch.testing.assert_close(out.attention[i, : len(doc)], alone.attention[0])
+
+
+def test_the_ngram_table_is_a_layer_group_of_its_own():
+    config = ClassifierConfig(embedding_dim=4, hidden_size=3, ngrams=2, ngram_buckets=32)
+    model = build_classifier(config, 10, 2)
+    groups = layer_groups(model)
+    assert list(groups) == ["embedder", "encoder.l0", "pooling", "ngrams", "head"]
+    assert groups["ngrams"] == ["ngrams.table.weight"]
+    plain = build_classifier(ClassifierConfig(embedding_dim=4, hidden_size=3), 10, 2)
+    assert "ngrams" not in layer_groups(plain) and plain.ngrams is None
+    # the same weights in a fresh model (another seed) predict the same: the hash is pure
+    torch.manual_seed(1)
+    again = build_classifier(config, 10, 2)
+    again.load_state_dict(model.state_dict())
+    batch = pad_batch([[1, 2, 3], [4, 5]])
+    torch.testing.assert_close(again.eval()(batch).logits, model.eval()(batch).logits)
+
+
+def _bigram_loss(ngrams):
+    """Train on texts told apart only by the order of "not good" (3 4) vs "good not" (4 3).
+
+    The word vectors are frozen at zero, so the RNN's pooled state depends on the length only,
+    and every text of class 0 has a twin of class 1 with the same words: only bigrams separate.
+    """
+    torch.manual_seed(0)
+    config = ClassifierConfig(
+        embedding_dim=4,
+        hidden_size=3,
+        pooling="mean",
+        freeze_embeddings=True,
+        ngrams=ngrams,
+        ngram_buckets=1024,
+        ngram_dim=4,
+    )
+    model = build_classifier(config, 12, 2, embeddings=torch.zeros(12, 4))
+    fillers = [(x, y) for x in (5, 6, 7) for y in (8, 9, 10)]
+    seqs = [[x, 3, 4, y] for x, y in fillers] + [[x, 4, 3, y] for x, y in fillers]
+    batch = pad_batch(seqs, labels=[0] * len(fillers) + [1] * len(fillers))
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    losses = []
+    for _ in range(40):
+        opt.zero_grad()
+        loss = model(batch).loss
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_bigrams_learn_what_a_bag_of_words_cannot():
+    losses = _bigram_loss(ngrams=2)
+    assert losses[-1] < 0.1 < math.log(2) - 0.05 < losses[0]
+    unigram = _bigram_loss(ngrams=1)
+    assert min(unigram) > math.log(2) - 1e-4  # twins look alike: chance is the best it can do

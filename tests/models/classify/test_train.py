@@ -7,13 +7,13 @@ import pytest
 
 from rnnkit.errors import ConfigError
 from rnnkit.models import load
-from rnnkit.models.classify.model import ClassifierConfig
-from rnnkit.models.classify.train import (
-    ClassifyConfig,
+from rnnkit.models.classify import (
     ClassifyDataConfig,
+    ClassifyRunConfig,
     evaluate_classifier,
     train_classifier,
 )
+from rnnkit.models.classify.model import ClassifierConfig
 from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
 from tests.models.classify.test_artifact import make_texts
@@ -28,7 +28,7 @@ def write_csv(path, texts, labels):
 
 
 def small_config(**model):
-    return ClassifyConfig(
+    return ClassifyRunConfig(
         model=ClassifierConfig(embedding_dim=8, hidden_size=8, **model),
         data=ClassifyDataConfig(pipeline=("lower", "split"), batch_size=16),
         train=TrainConfig(
@@ -76,7 +76,7 @@ def test_pretrained_vectors_initialise_the_embeddings(tmp_path, files):
     words = ["good", "bad", "the"]
     matrix = np.arange(24, dtype=np.float32).reshape(3, 8)
     config = small_config(freeze_embeddings=True)
-    config = ClassifyConfig(
+    config = ClassifyRunConfig(
         config.model,
         config.data,
         TrainConfig(max_steps=2, progress=False, plots=False, device="cpu"),
@@ -91,7 +91,7 @@ def test_pretrained_vectors_initialise_the_embeddings(tmp_path, files):
 def test_existing_runs_are_not_overwritten_and_resume_checks_the_config(tmp_path, files):
     train, dev = files
     out = tmp_path / "run"
-    quick = ClassifyConfig(
+    quick = ClassifyRunConfig(
         small_config().model,
         small_config().data,
         TrainConfig(max_epochs=1, progress=False, plots=False, device="cpu"),
@@ -130,15 +130,31 @@ def test_vectors_named_in_the_config_are_read_from_a_file(tmp_path, files):
     pytest.importorskip("gensim")
     train, dev = files
     glove = tmp_path / "vectors.txt"
-    glove.write_text("good 1 2 3 4 5 6 7 8\nhate 8 7 6 5 4 3 2 1\n", encoding="utf-8")
+    words = {w for row in csv.DictReader(train.open()) for w in row["text"].lower().split()}
+    rows = [f"{w} {' '.join(['0.5'] * 8)}" for w in sorted(words - {"good", "hate"})]
+    rows += ["good 1 2 3 4 5 6 7 8", "hate 8 7 6 5 4 3 2 1"]
+    glove.write_text("\n".join(rows) + "\n", encoding="utf-8")
     base = small_config(embeddings=str(glove), freeze_embeddings=True)
-    config = ClassifyConfig(
+    config = ClassifyRunConfig(
         base.model, base.data, TrainConfig(max_steps=1, progress=False, plots=False, device="cpu")
     )
     clf = train_classifier(train, dev, tmp_path / "run", config).classifier
     table = clf.model.embedder.embedding.weight.detach().cpu().numpy()
     np.testing.assert_array_equal(table[clf.vocab.id("hate")], np.arange(8, 0, -1))
     assert load(tmp_path / "run").config.embeddings == str(glove)
+
+
+def test_vectors_that_miss_most_words_are_not_used(tmp_path, files, caplog):
+    train, dev = files
+    glove = tmp_path / "vectors.txt"
+    glove.write_text("good 1 2 3 4 5 6 7 8\nhate 8 7 6 5 4 3 2 1\n", encoding="utf-8")
+    base = small_config(embeddings=str(glove))
+    config = ClassifyRunConfig(
+        base.model, base.data, TrainConfig(max_steps=1, progress=False, plots=False, device="cpu")
+    )
+    clf = train_classifier(train, dev, tmp_path / "run", config).classifier
+    assert "training the embeddings from scratch" in caplog.text
+    assert clf.config.embeddings is None and load(tmp_path / "run").config.embeddings is None
 
 
 def test_embedding_dim_follows_the_vectors_when_unset(tmp_path, files):

@@ -5,8 +5,8 @@ import dataclasses
 import torch
 from safetensors.torch import load_file
 
+from rnnkit.models.classify import train_classifier
 from rnnkit.models.classify.model import ClassifierConfig, build_classifier
-from rnnkit.models.classify.train import train_classifier
 from rnnkit.models.common.transfer import transfer_weights
 from rnnkit.nn import RNN
 from rnnkit.text.vocab import Vocab

@@ -14,19 +14,20 @@ import torch
 from rnnkit.config import build_config
 from rnnkit.errors import ConfigError
 from rnnkit.models.common import artifact as base
-from rnnkit.models.lm.artifact import TextLM
-from rnnkit.models.lm.evaluate import evaluate_lm
-from rnnkit.models.lm.model import LanguageModel, LMConfig
-from rnnkit.models.lm.train import (
-    CarriedStateLoss,
+from rnnkit.models.lm import (
     LMDataConfig,
     LMRunConfig,
     evaluate_conditional,
     train_lm,
 )
+from rnnkit.models.lm.artifact import TextLM
+from rnnkit.models.lm.evaluate import evaluate_lm
+from rnnkit.models.lm.model import LanguageModel, LMConfig
+from rnnkit.models.lm.train import CarriedStateLoss
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.bptt import BpttChunk
 from rnnkit.training.recipe import TrainConfig
+from tests.resume import Killed, kill_after_steps
 
 LINES = ["the cat sat on the mat", "", "a dog sat", "the dog saw the cat on a mat"]
 
@@ -134,9 +135,12 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path: P
     text.write_text("the cat sat on the mat\na dog sat on a log\n" * 6, encoding="utf-8")
     cfg = tiny_config(dropout=0.3, output_dropout=0.3)
     cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, variable_bptt=False))
+    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, checkpoint_every=5))
     whole = train_lm(text, text, tmp_path / "a", cfg).lm.model.state_dict()
-    stop = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, max_steps=5))
-    train_lm(text, text, tmp_path / "b", stop)  # stops mid-epoch, a checkpoint on disk
+    with pytest.MonkeyPatch.context() as patch:
+        kill_after_steps(patch, 5)  # mid-epoch, a checkpoint with the carried state on disk
+        with pytest.raises(Killed):
+            train_lm(text, text, tmp_path / "b", cfg)
     resumed = train_lm(text, text, tmp_path / "b", cfg, resume=True).lm.model.state_dict()
     for name, value in whole.items():
         torch.testing.assert_close(resumed[name], value, msg=name)

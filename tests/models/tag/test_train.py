@@ -10,11 +10,9 @@ import pytest
 
 from rnnkit.data.tagschemes import is_valid
 from rnnkit.errors import ConfigError
-from rnnkit.models.tag.artifact import TextTagger
-from rnnkit.models.tag.model import TaggerConfig
-from rnnkit.models.tag.train import (
-    TagConfig,
+from rnnkit.models.tag import (
     TagDataConfig,
+    TagRunConfig,
     TagTrainResult,
     conll_token_lists,
     evaluate_tagger,
@@ -22,6 +20,8 @@ from rnnkit.models.tag.train import (
     read_tagged,
     train_tagger,
 )
+from rnnkit.models.tag.artifact import TextTagger
+from rnnkit.models.tag.model import TaggerConfig
 from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
 
@@ -38,8 +38,8 @@ TRAIN = TrainConfig(
 )
 
 
-def config(**data: object) -> TagConfig:
-    return TagConfig(MODEL, TagDataConfig(batch_size=4, **data), TRAIN)  # type: ignore[arg-type]
+def config(**data: object) -> TagRunConfig:
+    return TagRunConfig(MODEL, TagDataConfig(batch_size=4, **data), TRAIN)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +77,17 @@ def test_ner_constrained_crf_predicts_valid_spans(tmp_path: Path) -> None:
 def test_model_scheme_bioes_and_iob1_files(tmp_path: Path) -> None:
     iob1 = tmp_path / "iob1.conll"
     iob1.write_text("John\tI-PER\nSmith\tI-PER\nruns\tO\n\nAnn\tI-PER\n\n", encoding="utf-8")
-    cfg = TagConfig(MODEL, TagDataConfig(tag_scheme="iob1", model_scheme="bioes"), TRAIN)
+    cfg = TagRunConfig(MODEL, TagDataConfig(tag_scheme="iob1", model_scheme="bioes"), TRAIN)
     result = train_tagger(iob1, iob1, tmp_path / "run", cfg)
     assert result.tagger.scheme == "bioes"
     assert set(result.tagger.tags) <= {"B-PER", "E-PER", "S-PER", "O"}
     with pytest.raises(ConfigError, match="model_scheme"):
         pos = FIXTURES / "pos.conll"
         train_tagger(
-            pos, pos, tmp_path / "r2", TagConfig(MODEL, TagDataConfig(model_scheme="bioes"), TRAIN)
+            pos,
+            pos,
+            tmp_path / "r2",
+            TagRunConfig(MODEL, TagDataConfig(model_scheme="bioes"), TRAIN),
         )
 
 

@@ -12,13 +12,13 @@ from rnnkit.config import build_config
 from rnnkit.data.records import Pair
 from rnnkit.errors import ConfigError
 from rnnkit.fileio import read_json
-from rnnkit.models.translate.artifact import Translator
-from rnnkit.models.translate.train import (
-    TranslateConfig,
+from rnnkit.models.translate import (
+    TranslateRunConfig,
     evaluate_translator,
     plot_attention,
     train_translator,
 )
+from rnnkit.models.translate.artifact import Translator
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "translate"
 TRAIN, DEV = FIXTURES / "train.tsv", FIXTURES / "dev.tsv"
@@ -37,8 +37,8 @@ TINY = [
 ]
 
 
-def _config(*extra: str) -> TranslateConfig:
-    return build_config(TranslateConfig, None, [*TINY, *extra])
+def _config(*extra: str) -> TranslateRunConfig:
+    return build_config(TranslateRunConfig, None, [*TINY, *extra])
 
 
 def test_train_save_load_translate_identical(tmp_path: Path) -> None:

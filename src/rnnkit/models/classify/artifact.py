@@ -19,18 +19,15 @@ from rnnkit.errors import ConfigError
 from rnnkit.models.classify.hierarchical import boundary_ids
 from rnnkit.models.classify.model import Classifier, ClassifierConfig, build_classifier
 from rnnkit.models.common.artifact import (
-    WEIGHTS_FILE,
+    RunArtifact,
     config_from_dict,
     config_to_dict,
     read_pipeline,
-    read_run_config,
     read_strings,
     register_loader,
-    write_run_config,
 )
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import load_weights, save_weights
 from rnnkit.training.device import move_to_device
 
 __all__ = ["TASK", "Prediction", "TextClassifier"]
@@ -58,7 +55,7 @@ class Prediction:
         return out
 
 
-class TextClassifier:
+class TextClassifier(RunArtifact[Classifier]):
     """A :class:`Classifier` with its preprocessing, vocabulary and label set.
 
     Args:
@@ -69,6 +66,8 @@ class TextClassifier:
         pipeline: raw text to tokens.
         max_length: tokens read per text (longer texts are truncated); ``None`` for all.
     """
+
+    TASK = TASK
 
     def __init__(
         self,
@@ -152,36 +151,24 @@ class TextClassifier:
             )
         return out
 
-    def save(
-        self, run_dir: str | Path, extra: Mapping[str, Any] | None = None, weights: bool = True
-    ) -> None:
-        """Write ``config.json`` and (with ``weights``) ``model.safetensors`` into ``run_dir``
-        (atomically); ``extra`` sections (e.g. ``train``) join the config."""
-        sections = {
+    def sections(self) -> dict[str, Any]:
+        return {
             "model": config_to_dict(self.config),
             "vocab": self.vocab.to_dict(),
             "labels": self.labels,
             "pipeline": self.pipeline.to_config(),
             "data": {"max_length": self.max_length},
-            **(extra or {}),
         }
-        write_run_config(run_dir, TASK, sections)
-        if weights:
-            save_weights(self.model, Path(run_dir) / WEIGHTS_FILE)
 
     @classmethod
-    def load(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> TextClassifier:
-        """Restore a classifier saved by :meth:`save` (or by ``train_classifier``)."""
-        doc = read_run_config(run_dir, TASK)
-        source = Path(run_dir) / "config.json"
+    def from_sections(cls, doc: Mapping[str, Any], source: Path, run_dir: Path) -> TextClassifier:
         config = config_from_dict(ClassifierConfig, doc.get("model"), source, "model")
         vocab = Vocab.from_dict(doc.get("vocab", {}), source)
         labels = read_strings(doc, "labels", source)
         pipeline = read_pipeline(doc.get("pipeline", []), source)
         max_length = (doc.get("data") or {}).get("max_length")
         model = build_classifier(config, len(vocab), len(labels), boundaries=boundary_ids(vocab))
-        load_weights(model, Path(run_dir) / WEIGHTS_FILE)
-        return cls(model.to(device), config, vocab, labels, pipeline, max_length)
+        return cls(model, config, vocab, labels, pipeline, max_length)
 
 
 register_loader(TASK, TextClassifier.load)

@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,12 @@ from rnnkit.data.batching import PaddedBatch
 from rnnkit.data.classification import read_classification
 from rnnkit.data.records import TextExample
 from rnnkit.errors import ConfigError
-from rnnkit.fileio import write_json
-from rnnkit.models.classify.artifact import TASK, Prediction, TextClassifier
+from rnnkit.models.classify.artifact import TextClassifier
+from rnnkit.models.classify.evaluate import (
+    check_labels,
+    classifier_metrics,
+    evaluate_classifier,
+)
 from rnnkit.models.classify.hierarchical import boundary_ids
 from rnnkit.models.classify.model import (
     Classifier,
@@ -29,30 +32,27 @@ from rnnkit.models.classify.model import (
     build_classifier,
     embedding_dim,
 )
-from rnnkit.models.common.artifact import config_to_dict, read_run_config
-from rnnkit.models.common.embedder import pretrained_matrix
+from rnnkit.models.common.artifact import config_to_dict
+from rnnkit.models.common.embedder import load_pretrained
 from rnnkit.models.common.transfer import TransferReport, init_from_run
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import has_checkpoint
 from rnnkit.training.finetune import (
     FinetuneConfig,
     FinetuneStep,
     StepResult,
-    fit_plan,
     layer_groups,
     plan_steps,
 )
-from rnnkit.training.metrics import ClassificationReport, classification_report
+from rnnkit.training.metrics import ClassificationReport
 from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
+from rnnkit.training.run import TrainingRun
 
 __all__ = [
-    "ClassifyConfig",
     "ClassifyDataConfig",
+    "ClassifyRunConfig",
     "TrainResult",
-    "evaluate_classifier",
-    "predict_stream",
     "train_classifier",
 ]
 
@@ -93,7 +93,7 @@ DEFAULT_MODEL = ClassifierConfig(
 
 
 @dataclass(frozen=True)
-class ClassifyConfig:
+class ClassifyRunConfig:
     """The whole configuration of ``rnnkit train classify`` (``--set model.x=…``, ``data.x``,
     ``train.x``, ``finetune.x`` for runs started ``--init-from`` a pretrained run)."""
 
@@ -124,7 +124,7 @@ def train_classifier(
     train_path: str | Path,
     dev_path: str | Path,
     out_dir: str | Path,
-    config: ClassifyConfig | None = None,
+    config: ClassifyRunConfig | None = None,
     seed: int = 0,
     resume: bool = False,
     *,
@@ -135,9 +135,9 @@ def train_classifier(
     """Train a classifier on a CSV / JSON-lines file and write the run directory ``out_dir``.
 
     Args:
-        train_path, dev_path, test_path: classification files (design.md §6).
+        train_path, dev_path, test_path: classification files (docs/design.md §6).
         out_dir: the run directory: ``config.json``, ``model.safetensors``, ``metrics.json``,
-            ``train_log.jsonl``, checkpoints and plots.
+            ``train_log.jsonl``, checkpoints and plots (:mod:`rnnkit.training.run`).
         config: every option; the defaults when ``None``.
         seed: seeds the weights and the data order (``config.train.seed`` is replaced by it).
         resume: continue an interrupted run in ``out_dir`` (same data, config and seed).
@@ -147,7 +147,7 @@ def train_classifier(
             encoder start this model (:mod:`~.common.transfer`); it is then trained by the
             plan of ``config.finetune`` (:mod:`rnnkit.training.finetune`).
     """
-    cfg = config or ClassifyConfig()
+    cfg = config or ClassifyRunConfig()
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
     train = read_classification(train_path)
     dev = read_classification(dev_path)
@@ -155,46 +155,44 @@ def train_classifier(
     clf = _new_classifier(cfg, train, train_path, seed, vectors)
     train_batches = _batches(clf, train, train_path, cfg.data)  # bad data fails before any write
     dev_batches = _batches(clf, dev, dev_path, cfg.data)
+    if test is not None:
+        check_labels(clf, test, test_path)
     extra = {
         "data": config_to_dict(cfg.data),
         "train": config_to_dict(train_cfg),
         "finetune": config_to_dict(cfg.finetune),
         "init_from": str(init_from) if init_from is not None else None,
     }
-    _check_out_dir(out_dir, resume, clf, extra)
+    run = TrainingRun(
+        out_dir, clf, extra, resume=resume, inputs={"train": train_path, "dev": dev_path}
+    )
+    run.start()
     steps, transfer = _plan(clf.model, clf.vocab, init_from, cfg.finetune)
-    # the weights are written by early stopping and at the end: writing them now would replace
-    # the best weights a resumed run's early stopping falls back on
-    clf.save(out_dir, extra, weights=False)
-    done = fit_plan(
-        clf.model,
-        steps,
+    fit = run.fit(
         train_cfg,
-        cfg.finetune,
-        Path(out_dir),
         train_batches,
         dev_batches,
-        resume=resume,
+        steps=steps,
+        finetune=cfg.finetune,
         frozen=["embedder"] if clf.config.freeze_embeddings else [],
         evaluate_fn=classifier_metrics,
+        steps_per_epoch=len(train_batches),
     )
-    seconds = sum(step.seconds for step in done)  # resumed runs count their earlier parts too
-    clf.save(out_dir, extra)
     dev_report = evaluate_classifier(clf, dev, dev_path)
     test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
     metrics: dict[str, Any] = {
         "dev": dev_report.to_json(),
-        "train_seconds": seconds,
-        "steps": [{"name": st.name, "seconds": st.seconds} for st in done],
+        "train_seconds": fit.seconds,
+        "steps": [{"name": st.name, "seconds": st.seconds} for st in fit.steps],
     }
     if test_report is not None:
         metrics["test"] = test_report.to_json()
-    write_json(Path(out_dir) / "metrics.json", metrics)
-    return TrainResult(clf, dev_report, test_report, seconds, done, transfer)
+    run.finish(metrics)
+    return TrainResult(clf, dev_report, test_report, fit.seconds, fit.steps, transfer)
 
 
 def _new_classifier(
-    cfg: ClassifyConfig,
+    cfg: ClassifyRunConfig,
     train: list[TextExample],
     train_path: str | Path,
     seed: int,
@@ -227,42 +225,6 @@ def _plan(
     return plan_steps(list(groups), transfer.new_groups(groups), finetune), transfer
 
 
-def _check_out_dir(
-    out_dir: str | Path, resume: bool, clf: TextClassifier, extra: dict[str, Any]
-) -> None:
-    """Refuse to overwrite a run, and to resume one with other data or options."""
-    if not resume:
-        if _started(out_dir):
-            raise ConfigError(
-                f"{out_dir} already holds a training run; resume it (--resume) "
-                "or choose a new output directory"
-            )
-        return
-    if not _started(out_dir):
-        raise ConfigError(f"{out_dir} holds no checkpoint to resume")
-    saved = read_run_config(out_dir, TASK)
-    now = {
-        "model": config_to_dict(clf.config),
-        "vocab": clf.vocab.to_dict(),
-        "labels": clf.labels,
-        **extra,
-    }
-    changed = sorted(k for k, v in now.items() if json.loads(json.dumps(v)) != saved.get(k))
-    if changed:
-        raise ConfigError(
-            f"cannot resume {out_dir}: its {', '.join(changed)} differ from this run's "
-            "(same data, config and seed needed)"
-        )
-
-
-def _started(out_dir: str | Path) -> bool:
-    """Whether ``out_dir`` holds a run's checkpoint (or a fine-tuning step's)."""
-    steps = Path(out_dir) / "finetune"
-    return has_checkpoint(out_dir) or (
-        steps.is_dir() and any(has_checkpoint(d) for d in steps.iterdir())
-    )
-
-
 def _build_model(
     config: ClassifierConfig,
     vocab: Vocab,
@@ -272,18 +234,9 @@ def _build_model(
     vectors: WordVectors | None,
 ) -> tuple[Classifier, ClassifierConfig]:
     """The model, and its config with ``embedding_dim`` resolved (saved in the run)."""
-    if vectors is None and config.embeddings is not None:
-        vectors = _load_vectors(config.embeddings)
-    embeddings = None
-    if vectors is not None:
-        embeddings, coverage = pretrained_matrix(vocab, vectors[0], vectors[1], seed=seed)
-        logger.info(
-            "word vectors cover %d of %d words (%.1f%%; %d of them as the mean of their pieces)",
-            coverage.found,
-            coverage.total,
-            100 * coverage.ratio,
-            coverage.pieces,
-        )
+    embeddings = load_pretrained(config.embeddings, vocab, seed, vectors)
+    if embeddings is None and (config.embeddings is not None or vectors is not None):
+        config = dataclasses.replace(config, embeddings=None)  # the run says what it used
     weights = None
     if config.class_weights == "balanced":
         index = {name: i for i, name in enumerate(labels)}
@@ -296,13 +249,6 @@ def _build_model(
     return model, config
 
 
-def _load_vectors(spec: str) -> WordVectors:
-    from rnnkit.embeddings.vectors import Vectors  # the word-vector readers (gensim)
-
-    loaded = Vectors.load(spec)
-    return list(loaded.words), np.asarray(loaded.matrix)
-
-
 def _batches(
     clf: TextClassifier, examples: Sequence[TextExample], path: str | Path, data: ClassifyDataConfig
 ) -> list[PaddedBatch]:
@@ -313,64 +259,3 @@ def _batches(
         return clf.batches(texts, labels, data.batch_size, data.bucket)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
-
-
-def classifier_metrics(model: torch.nn.Module, batches: Iterable[PaddedBatch]) -> dict[str, float]:
-    """Accuracy, macro-F1 and mean loss of ``model`` on labelled ``batches`` (the dev metrics)."""
-    gold: list[int] = []
-    predicted: list[int] = []
-    losses = []
-    for batch in batches:
-        out = model(batch)
-        assert batch.labels is not None
-        gold += batch.labels.tolist()
-        predicted += out.logits.argmax(dim=1).tolist()
-        losses.append(float(out.loss))
-    report = classification_report([str(i) for i in gold], [str(i) for i in predicted])
-    return {
-        "accuracy": report.accuracy,
-        "macro_f1": report.macro_f1,
-        "loss": float(np.mean(losses)),
-    }
-
-
-def evaluate_classifier(
-    classifier: TextClassifier | str | Path,
-    data: Sequence[TextExample] | str | Path,
-    source: str | Path | None = None,
-    batch_size: int = 64,
-) -> ClassificationReport:
-    """Score a classifier (or a run directory) on labelled examples (or a classification file).
-
-    Labels the model never saw in training raise :class:`~rnnkit.errors.ConfigError`.
-    """
-    clf = classifier if isinstance(classifier, TextClassifier) else TextClassifier.load(classifier)
-    if isinstance(data, str | Path):
-        source, examples = data, read_classification(data)
-    else:
-        examples = list(data)
-    if not examples:
-        raise ConfigError(f"{source or 'the data'}: no examples")
-    gold = [ex.label for ex in examples]
-    try:
-        clf.label_ids(gold)
-    except ConfigError as err:
-        raise ConfigError(f"{source or 'the data'}: {err}") from None
-    probs = clf.predict_proba([ex.text for ex in examples], batch_size)
-    predicted = [clf.labels[i] for i in probs.argmax(axis=1)]
-    return classification_report(gold, predicted, labels=clf.labels)
-
-
-def predict_stream(
-    classifier: TextClassifier, texts: Iterable[str], batch_size: int = 64, chunk: int = 1024
-) -> Iterator[Prediction]:
-    """Predictions for ``texts`` in order, reading ``chunk`` texts at a time (stdin-sized input
-    never sits in memory whole; the first answers come before the input ends)."""
-    pending: list[str] = []
-    for text in texts:
-        pending.append(text)
-        if len(pending) == chunk:
-            yield from classifier.predict(pending, batch_size)
-            pending = []
-    if pending:
-        yield from classifier.predict(pending, batch_size)

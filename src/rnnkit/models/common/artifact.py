@@ -1,20 +1,28 @@
-"""Run directories: what a trained model is on disk, and :func:`load` to restore one.
+"""Run directories: what a trained model is on disk, the base of the four text wrappers, and
+:func:`load` to restore any of them.
 
-A run directory (design.md §4) holds ``config.json`` and ``model.safetensors`` (plus the
+A run directory (docs/design.md §4) holds ``config.json`` and ``model.safetensors`` (plus the
 Trainer's ``metrics.json``, ``train_log.jsonl`` and plots). ``config.json`` is::
 
     {"format": "rnnkit-run", "format_version": 1, "rnnkit_version": "…", "task": "classify",
      "model": {…ClassifierConfig…}, "vocab": {…}, "labels": […], "pipeline": […], …}
 
-Each task registers a loader with :func:`register_loader`; :func:`load` reads ``task`` and calls
-it. Nothing is pickled: configs are JSON, weights safetensors.
+Each task's wrapper (``TextClassifier``, ``TextTagger``, ``TextLM``, ``Translator``) derives from
+:class:`RunArtifact`, which owns saving, loading, ``eval()`` and the format checks; a task adds
+only its own sections (:meth:`RunArtifact.sections`) and how to rebuild an untrained network
+from them (:meth:`RunArtifact.from_sections`). Each task registers its loader with
+:func:`register_loader`; :func:`load` reads ``task`` and calls it. Nothing is pickled: configs
+are JSON, weights safetensors.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+import torch
 
 from rnnkit import __version__
 from rnnkit.config import config_from_dict, config_to_dict
@@ -27,6 +35,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "WEIGHTS_FILE",
+    "RunArtifact",
     "config_from_dict",
     "config_to_dict",
     "load",
@@ -100,6 +109,66 @@ def read_pipeline(spec: Any, source: Path) -> Pipeline:
         return Pipeline.from_config(spec)
     except ConfigError as err:
         raise DataFormatError(source, f"bad pipeline: {err}") from None
+
+
+M = TypeVar("M", bound=torch.nn.Module)
+
+
+class RunArtifact(ABC, Generic[M]):
+    """A trained network with everything it needs to read raw text, saved as a run directory.
+
+    Subclasses set :attr:`TASK`, keep their network in ``self.model``, and implement
+    :meth:`sections` (the JSON sections of ``config.json`` this task writes) and
+    :meth:`from_sections` (an untrained instance rebuilt from those sections). Saving, loading
+    and the format checks are here, once for every task.
+    """
+
+    TASK: ClassVar[str]
+    model: M
+
+    @abstractmethod
+    def sections(self) -> dict[str, Any]:
+        """This task's sections of ``config.json`` (JSON values), e.g. ``model``, ``vocab``."""
+
+    @classmethod
+    @abstractmethod
+    def from_sections(cls, doc: Mapping[str, Any], source: Path, run_dir: Path) -> Self:
+        """An instance with an untrained network, rebuilt from a run's ``config.json`` ``doc``
+        (``source`` names the file in error messages; side files are read from ``run_dir``)."""
+
+    def save_files(self, run_dir: Path) -> None:
+        """Write files beside ``config.json`` that this task needs (none by default)."""
+
+    def save(
+        self, run_dir: str | Path, extra: Mapping[str, Any] | None = None, weights: bool = True
+    ) -> None:
+        """Write ``config.json`` (this task's sections and the ``extra`` ones, e.g. ``train``),
+        the side files and, with ``weights``, ``model.safetensors`` into ``run_dir``, each
+        atomically."""
+        from rnnkit.training.checkpoint import save_weights
+
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.save_files(run_dir)
+        write_run_config(run_dir, self.TASK, {**self.sections(), **(extra or {})})
+        if weights:
+            save_weights(self.model, run_dir / WEIGHTS_FILE)
+
+    @classmethod
+    def load(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> Self:
+        """Restore what :meth:`save` wrote (or ``rnnkit train``), in eval mode on ``device``."""
+        from rnnkit.training.checkpoint import load_weights
+
+        doc = read_run_config(run_dir, cls.TASK)
+        artifact = cls.from_sections(doc, Path(run_dir) / CONFIG_FILE, Path(run_dir))
+        load_weights(artifact.model, Path(run_dir) / WEIGHTS_FILE)
+        artifact.model.to(device)
+        return artifact.eval()
+
+    def eval(self) -> Self:
+        """Put the network in eval mode (no dropout); returns ``self``."""
+        self.model.eval()
+        return self
 
 
 def register_loader(task: str, loader: Callable[[Path], Any]) -> None:

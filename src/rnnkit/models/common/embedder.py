@@ -13,6 +13,7 @@ the scale of the known ones (a seeded generator: repeatable).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.text.vocab import PAD, Vocab
+
+logger = logging.getLogger("rnnkit.models")
 
 __all__ = ["Coverage", "Embedder", "pretrained_matrix", "word_pieces"]
 
@@ -96,6 +99,55 @@ def pretrained_matrix(
         out[vocab.pad_id] = 0.0
     coverage = Coverage(found + pieces, len(vocab) - len(specials), pieces)
     return torch.from_numpy(out.astype(np.float32)), coverage
+
+
+#: Below this share of the training vocabulary found in pretrained vectors, they are not used.
+MIN_COVERAGE = 0.5
+
+
+def load_pretrained(
+    spec: str | None,
+    vocab: Vocab,
+    seed: int = 0,
+    vectors: tuple[Sequence[str], np.ndarray] | None = None,
+    min_coverage: float = MIN_COVERAGE,
+) -> Tensor | None:
+    """The ``(V, E)`` initial embeddings of ``vocab`` from the vectors ``spec`` names (a file
+    or a named set such as ``glove-6b-50d``), or from ``vectors`` ``(words, (N, E))`` given.
+
+    Returns ``None`` (train from scratch) when there are none, or when the vectors ``spec``
+    names cover less than ``min_coverage`` of the vocabulary (``vectors`` given are always
+    used): English GloVe on Japanese text, say, would start most
+    rows from noise drawn to look like vectors, which trains worse than a plain scratch table,
+    and the character encoder carries unseen words better. Coverage is logged either way.
+    """
+    if vectors is not None:
+        min_coverage = 0.0
+    else:
+        if spec is None:
+            return None
+        from rnnkit.embeddings.vectors import Vectors  # the word-vector readers (gensim)
+
+        loaded = Vectors.load(spec)
+        vectors = (list(loaded.words), np.asarray(loaded.matrix))
+    matrix, coverage = pretrained_matrix(vocab, vectors[0], vectors[1], seed=seed)
+    logger.info(
+        "word vectors cover %d of %d words (%.1f%%; %d of them as the mean of their pieces)",
+        coverage.found,
+        coverage.total,
+        100 * coverage.ratio,
+        coverage.pieces,
+    )
+    if coverage.ratio < min_coverage:
+        logger.warning(
+            "the word vectors %s cover only %.1f%% of the training words (< %.0f%%): training "
+            "the embeddings from scratch instead",
+            spec or "given",
+            100 * coverage.ratio,
+            100 * min_coverage,
+        )
+        return None
+    return matrix
 
 
 class Embedder(nn.Module):

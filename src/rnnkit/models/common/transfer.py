@@ -31,7 +31,7 @@ from rnnkit.text.vocab import Vocab
 
 __all__ = ["TransferReport", "init_from_run", "transfer_weights"]
 
-NEW_PREFIXES = ("head.",)
+NEW_PREFIXES = ("head.", "ngrams.")  # the n-gram table is keyed by its own vocabulary
 
 
 @dataclass

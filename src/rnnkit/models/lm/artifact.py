@@ -21,19 +21,16 @@ from torch import Tensor
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.common.artifact import (
-    WEIGHTS_FILE,
+    RunArtifact,
     config_from_dict,
     config_to_dict,
     read_pipeline,
-    read_run_config,
     read_strings,
     register_loader,
-    write_run_config,
 )
 from rnnkit.models.lm.model import LanguageModel, LMConfig, build_language_model
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import EOS, UNK, Vocab
-from rnnkit.training.checkpoint import load_weights, save_weights
 
 __all__ = ["LM_SPECIALS", "TASK", "TextLM", "line_tokens", "tokenize_line"]
 
@@ -63,7 +60,7 @@ def line_tokens(
     return out
 
 
-class TextLM:
+class TextLM(RunArtifact[LanguageModel]):
     """A :class:`LanguageModel` with its vocabulary, tokenization and (for a conditional
     generator) its label set.
 
@@ -74,6 +71,8 @@ class TextLM:
         pipeline: word-level preprocessing (``None``: split on whitespace); unused for characters.
         labels: the conditions of a label-conditioned generator (``None`` otherwise).
     """
+
+    TASK = TASK
 
     def __init__(
         self,
@@ -134,32 +133,23 @@ class TextLM:
             raise ConfigError(f"unknown label {label!r}; this model knows {', '.join(self.labels)}")
         return self.labels.index(label)
 
-    def save(self, run_dir: str | Path, extra: Mapping[str, Any] | None = None) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into ``run_dir`` (atomically)."""
-        sections: dict[str, Any] = {
+    def sections(self) -> dict[str, Any]:
+        return {
             "model": config_to_dict(self.config),
             "vocab": self.vocab.to_dict(),
             "labels": self.labels,
             "pipeline": self.pipeline.to_config() if self.pipeline is not None else None,
-            **(extra or {}),
         }
-        write_run_config(run_dir, TASK, sections)
-        save_weights(self.model, Path(run_dir) / WEIGHTS_FILE)
 
     @classmethod
-    def load(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> TextLM:
-        """Restore a language model saved by :meth:`save` (or by ``train_lm``)."""
-        doc = read_run_config(run_dir, TASK)
-        source = Path(run_dir) / "config.json"
+    def from_sections(cls, doc: Mapping[str, Any], source: Path, run_dir: Path) -> TextLM:
         config = config_from_dict(LMConfig, doc.get("model"), source, "model")
         vocab = Vocab.from_dict(doc.get("vocab", {}), source)
         labels = None if doc.get("labels") is None else read_strings(doc, "labels", source)
         spec = doc.get("pipeline")
         pipeline = None if spec is None else read_pipeline(spec, source)
         model = build_language_model(config, len(vocab), len(labels or []))
-        load_weights(model, Path(run_dir) / WEIGHTS_FILE)
-        model.eval()
-        return cls(model.to(device), config, vocab, pipeline, labels)
+        return cls(model, config, vocab, pipeline, labels)
 
 
 register_loader(TASK, TextLM.load)

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from rnnkit.data.classification import read_classification
 from rnnkit.data.textfile import numbered_lines, read_utf8
 from rnnkit.errors import ConfigError
 from rnnkit.models.lm.artifact import TextLM
@@ -196,3 +197,81 @@ def stream_metrics(
         logp = stream_log_probs(model, stream[1:], batch_size, bptt, int(stream[0]))
         total, count = total - float(logp.sum()), count + logp.numel()
     return LMEvaluation(count, total, level).metrics()
+
+
+# -- the label-conditioned generator (one-to-many) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelledBatch:
+    """Texts of a conditional generator: ``inputs`` ``(B, T)`` (``<eos>`` then the tokens),
+    ``targets`` ``(B, T)`` (the tokens then ``<eos>``; ``IGNORE`` at padding), ``labels``
+    ``(B,)``."""
+
+    inputs: Tensor
+    targets: Tensor
+    labels: Tensor
+
+
+def labelled_batches(
+    lm: TextLM, texts: Sequence[str], labels: Sequence[str], batch_size: int, max_length: int
+) -> list[LabelledBatch]:
+    """Padded batches of ``texts`` (cut to ``max_length`` tokens), in the given order; texts
+    without tokens are skipped."""
+    rows = []
+    for text, label in zip(texts, labels, strict=True):
+        ids = lm.vocab.encode(lm.tokenize(" ".join(text.split()))[:max_length])
+        if ids:
+            rows.append((ids, lm.label_id(label)))
+    batches = []
+    for start in range(0, len(rows), batch_size):
+        part = rows[start : start + batch_size]
+        width = max(len(ids) for ids, _ in part) + 1
+        inputs = torch.full((len(part), width), lm.eos_id, dtype=torch.long)
+        targets = torch.full((len(part), width), IGNORE, dtype=torch.long)
+        for r, (ids, _) in enumerate(part):
+            inputs[r, 1 : len(ids) + 1] = torch.tensor(ids)
+            targets[r, : len(ids) + 1] = torch.tensor([*ids, lm.eos_id])
+        batches.append(LabelledBatch(inputs, targets, torch.tensor([lab for _, lab in part])))
+    return batches
+
+
+def score_conditional(
+    model: torch.nn.Module, batches: Iterable[LabelledBatch], level: str
+) -> LMEvaluation:
+    assert isinstance(model, LanguageModel)
+    total, count, right, texts = 0.0, 0, 0, 0
+    for batch in batches:
+        keep = batch.targets != IGNORE
+        per_label = []  # (B,) log p(text | y) for each label y
+        for label in range(model.num_conditions):
+            condition = torch.full_like(batch.labels, label)
+            out = model(batch.inputs, condition=condition)
+            logp = torch.zeros(keep.shape, dtype=torch.float64, device=keep.device)
+            logp[keep] = model.target_log_probs(out.hidden[keep], batch.targets[keep]).double()
+            per_label.append(logp.sum(1))
+        scores = torch.stack(per_label, dim=1)  # (B, C)
+        total -= float(scores.gather(1, batch.labels.unsqueeze(1)).sum())
+        count += int(keep.sum())
+        right += int((scores.argmax(1) == batch.labels).sum())
+        texts += len(batch.labels)
+    if count == 0:
+        raise ConfigError("no tokens to score")
+    return LMEvaluation(count, total, level, right / texts)
+
+
+def evaluate_conditional(
+    lm: TextLM | str | Path, data: str | Path, batch_size: int = 32, bptt: int = 0
+) -> LMEvaluation:
+    """Exact perplexity of a label-conditioned generator on a classification file: each text
+    scored from its own label's state, ``<eos>`` included. (``bptt`` is unused.)"""
+    model = lm if isinstance(lm, TextLM) else TextLM.load(lm)
+    examples = read_classification(data)
+    texts, labels = [ex.text for ex in examples], [ex.label for ex in examples]
+    try:
+        batches = labelled_batches(model, texts, labels, batch_size, 10**9)
+    except ConfigError as err:
+        raise ConfigError(f"{data}: {err}") from None
+    model.model.eval()
+    with torch.no_grad():
+        return score_conditional(model.model, batches, model.level)

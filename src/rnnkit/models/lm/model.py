@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.nn import RNN, LockedDropout, LSTMState, embedding_dropout
+from rnnkit.nn import RNN, LockedDropout, LSTMState, embedding_dropout, has_cell_state
 from rnnkit.nn.recurrent import State
 
 __all__ = ["LMConfig", "LMOutput", "LanguageModel", "build_language_model"]
@@ -160,7 +160,7 @@ class LanguageModel(nn.Module):
         self.condition_embedding: nn.Embedding | None = None
         self.condition_to_state: nn.Linear | None = None
         if num_conditions > 0:
-            parts = 2 if c.mode == "lstm" else 1
+            parts = 2 if has_cell_state(c.mode) else 1
             self.condition_embedding = nn.Embedding(num_conditions, c.condition_dim)
             self.condition_to_state = nn.Linear(
                 c.condition_dim, parts * c.num_layers * c.hidden_size
@@ -184,7 +184,7 @@ class LanguageModel(nn.Module):
         flat = torch.tanh(self.condition_to_state(self.condition_embedding(condition)))
         parts = flat.view(condition.shape[0], -1, c.num_layers, c.hidden_size)
         tensors = parts.permute(1, 2, 0, 3).contiguous()  # (parts, L, B, H)
-        return LSTMState(tensors[0], tensors[1]) if c.mode == "lstm" else tensors[0]
+        return LSTMState(tensors[0], tensors[1]) if has_cell_state(c.mode) else tensors[0]
 
     def forward(
         self,

@@ -14,7 +14,7 @@ Evaluation is exact, whatever the batch size (:mod:`rnnkit.models.lm.evaluate`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,28 +23,32 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rnnkit.data.classification import read_classification
 from rnnkit.errors import ConfigError
-from rnnkit.fileio import write_json
 from rnnkit.models.common.artifact import config_to_dict
 from rnnkit.models.lm.artifact import LM_SPECIALS, TextLM, line_tokens
 from rnnkit.models.lm.evaluate import (
     IGNORE,
+    LabelledBatch,
     LMEvaluation,
+    evaluate_conditional,
     evaluate_lm,
+    labelled_batches,
     read_lines,
+    score_conditional,
     stream_metrics,
 )
-from rnnkit.models.lm.model import LanguageModel, LMConfig, build_language_model
+from rnnkit.models.lm.model import LMConfig, build_language_model
 from rnnkit.nn import LSTMState
 from rnnkit.nn.recurrent import State
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.bptt import BpttChunk, batchify, bptt_chunks, detach_state
 from rnnkit.training.callbacks import Callback
-from rnnkit.training.checkpoint import has_checkpoint
 from rnnkit.training.device import move_to_device
 from rnnkit.training.optim import OptimConfig, ScheduleConfig
-from rnnkit.training.recipe import TrainConfig, build_trainer
+from rnnkit.training.recipe import TrainConfig
+from rnnkit.training.run import FitResult, TrainingRun
 
 __all__ = [
     "CarriedStateLoss",
@@ -204,29 +208,28 @@ def train_lm(
     windows = _windows(batchify(stream, cfg.data.batch_size), cfg.data, seed)
     dev_stream = _with_start(lm, read_lines(dev_path), dev_path)
     extra = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
-    _check_out_dir(out_dir, resume)
-    lm.save(out_dir, extra)
+    run = TrainingRun(
+        out_dir, lm, extra, resume=resume, inputs={"train": train_path, "dev": dev_path}
+    )
+    run.start()
     data = cfg.data
 
     def metrics(m: torch.nn.Module, batches: Iterable[Tensor]) -> dict[str, float]:
         return stream_metrics(m, batches, data.eval_batch_size, data.bptt, cfg.model.level)
 
     carried = CarriedStateLoss(data.bptt, data.variable_bptt)
-    trainer = build_trainer(
-        model,
+    fit = run.fit(
         train_cfg,
-        out_dir,
+        windows,
+        [dev_stream],
         loss_fn=carried,
         evaluate_fn=metrics,
         callbacks=[carried],
         count_fn=lambda w: int(w.inputs.numel()),
         count_unit="tokens",
+        steps_per_epoch=len(windows(0)),
     )
-    trainer.fit(windows, [dev_stream], resume=resume)
-    seconds = trainer.elapsed
-    lm.model.eval()
-    lm.save(out_dir, extra)
-    return _finish(lm, out_dir, dev_path, test_path, seconds, data, trainer.state.history)
+    return _finish(run, lm, dev_path, test_path, fit, data)
 
 
 def _with_start(lm: TextLM, lines: list[str], path: str | Path) -> Tensor:
@@ -237,118 +240,31 @@ def _with_start(lm: TextLM, lines: list[str], path: str | Path) -> Tensor:
 
 
 def _finish(
+    run: TrainingRun,
     lm: TextLM,
-    out_dir: str | Path,
     dev_path: str | Path,
     test_path: str | Path | None,
-    seconds: float,
+    fit: FitResult,
     data: LMDataConfig,
-    history: list[dict[str, Any]],
 ) -> LMTrainResult:
     score = evaluate_conditional if lm.labels is not None else evaluate_lm
+    lm.model.eval()
     dev = score(lm, dev_path, data.eval_batch_size, data.bptt)
     test = score(lm, test_path, data.eval_batch_size, data.bptt) if test_path else None
-    metrics: dict[str, Any] = {"dev": dev.to_json(), "train_seconds": seconds}
-    metrics["epochs"] = history
+    metrics: dict[str, Any] = {"dev": dev.to_json(), "train_seconds": fit.seconds}
+    metrics["epochs"] = fit.history
     if test is not None:
         metrics["test"] = test.to_json()
-    write_json(Path(out_dir) / "metrics.json", metrics)
-    return LMTrainResult(lm, dev, test, seconds)
-
-
-def _check_out_dir(out_dir: str | Path, resume: bool) -> None:
-    if resume and not has_checkpoint(out_dir):
-        raise ConfigError(f"{out_dir} holds no checkpoint to resume")
-    if not resume and has_checkpoint(out_dir):
-        raise ConfigError(
-            f"{out_dir} already holds a training run; resume it (--resume) "
-            "or choose a new output directory"
-        )
+    run.finish(metrics)
+    return LMTrainResult(lm, dev, test, fit.seconds)
 
 
 # -- the label-conditioned generator (one-to-many) -------------------------------------------
 
 
-@dataclass(frozen=True)
-class LabelledBatch:
-    """Texts of a conditional generator: ``inputs`` ``(B, T)`` (``<eos>`` then the tokens),
-    ``targets`` ``(B, T)`` (the tokens then ``<eos>``; ``IGNORE`` at padding), ``labels``
-    ``(B,)``."""
-
-    inputs: Tensor
-    targets: Tensor
-    labels: Tensor
-
-
-def labelled_batches(
-    lm: TextLM, texts: Sequence[str], labels: Sequence[str], batch_size: int, max_length: int
-) -> list[LabelledBatch]:
-    """Padded batches of ``texts`` (cut to ``max_length`` tokens), in the given order; texts
-    without tokens are skipped."""
-    rows = []
-    for text, label in zip(texts, labels, strict=True):
-        ids = lm.vocab.encode(lm.tokenize(" ".join(text.split()))[:max_length])
-        if ids:
-            rows.append((ids, lm.label_id(label)))
-    batches = []
-    for start in range(0, len(rows), batch_size):
-        part = rows[start : start + batch_size]
-        width = max(len(ids) for ids, _ in part) + 1
-        inputs = torch.full((len(part), width), lm.eos_id, dtype=torch.long)
-        targets = torch.full((len(part), width), IGNORE, dtype=torch.long)
-        for r, (ids, _) in enumerate(part):
-            inputs[r, 1 : len(ids) + 1] = torch.tensor(ids)
-            targets[r, : len(ids) + 1] = torch.tensor([*ids, lm.eos_id])
-        batches.append(LabelledBatch(inputs, targets, torch.tensor([lab for _, lab in part])))
-    return batches
-
-
 def _conditional_loss(model: torch.nn.Module, batch: LabelledBatch) -> Tensor:
     loss: Tensor = model(batch.inputs, batch.targets, condition=batch.labels).loss
     return loss
-
-
-def _conditional_eval(
-    model: torch.nn.Module, batches: Iterable[LabelledBatch], level: str
-) -> LMEvaluation:
-    assert isinstance(model, LanguageModel)
-    total, count, right, texts = 0.0, 0, 0, 0
-    for batch in batches:
-        keep = batch.targets != IGNORE
-        per_label = []  # (B,) log p(text | y) for each label y
-        for label in range(model.num_conditions):
-            condition = torch.full_like(batch.labels, label)
-            out = model(batch.inputs, condition=condition)
-            logp = torch.zeros(keep.shape, dtype=torch.float64, device=keep.device)
-            logp[keep] = model.target_log_probs(out.hidden[keep], batch.targets[keep]).double()
-            per_label.append(logp.sum(1))
-        scores = torch.stack(per_label, dim=1)  # (B, C)
-        total -= float(scores.gather(1, batch.labels.unsqueeze(1)).sum())
-        count += int(keep.sum())
-        right += int((scores.argmax(1) == batch.labels).sum())
-        texts += len(batch.labels)
-    if count == 0:
-        raise ConfigError("no tokens to score")
-    return LMEvaluation(count, total, level, right / texts)
-
-
-def evaluate_conditional(
-    lm: TextLM | str | Path, data: str | Path, batch_size: int = 32, bptt: int = 0
-) -> LMEvaluation:
-    """Exact perplexity of a label-conditioned generator on a classification file: each text
-    scored from its own label's state, ``<eos>`` included. (``bptt`` is unused.)"""
-    from rnnkit.data.classification import read_classification
-
-    model = lm if isinstance(lm, TextLM) else TextLM.load(lm)
-    examples = read_classification(data)
-    texts, labels = [ex.text for ex in examples], [ex.label for ex in examples]
-    try:
-        batches = labelled_batches(model, texts, labels, batch_size, 10**9)
-    except ConfigError as err:
-        raise ConfigError(f"{data}: {err}") from None
-    model.model.eval()
-    with torch.no_grad():
-        return _conditional_eval(model.model, batches, model.level)
 
 
 def _train_conditional(
@@ -360,8 +276,6 @@ def _train_conditional(
     resume: bool,
     test_path: str | Path | None,
 ) -> LMTrainResult:
-    from rnnkit.data.classification import read_classification
-
     train_cfg = dataclasses.replace(cfg.train, seed=seed, shuffle=True)
     pipeline = Pipeline(cfg.data.pipeline) if cfg.data.pipeline else None
     train, dev = read_classification(train_path), read_classification(dev_path)
@@ -379,18 +293,18 @@ def _train_conditional(
         lm, [ex.text for ex in dev], [ex.label for ex in dev], data.eval_batch_size, 10**9
     )
     extra = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
-    _check_out_dir(out_dir, resume)
-    lm.save(out_dir, extra)
-    trainer = build_trainer(
-        model,
+    run = TrainingRun(
+        out_dir, lm, extra, resume=resume, inputs={"train": train_path, "dev": dev_path}
+    )
+    run.start()
+    fit = run.fit(
         train_cfg,
-        out_dir,
+        train_batches,
+        dev_batches,
         loss_fn=_conditional_loss,
-        evaluate_fn=lambda m, b: _conditional_eval(m, b, cfg.model.level).metrics(),
+        evaluate_fn=lambda m, b: score_conditional(m, b, cfg.model.level).metrics(),
         count_fn=lambda b: int((b.targets != IGNORE).sum()),
         count_unit="tokens",
+        steps_per_epoch=len(train_batches),
     )
-    trainer.fit(train_batches, dev_batches, resume=resume)
-    lm.model.eval()
-    lm.save(out_dir, extra)
-    return _finish(lm, out_dir, dev_path, test_path, trainer.elapsed, data, trainer.state.history)
+    return _finish(run, lm, dev_path, test_path, fit, data)

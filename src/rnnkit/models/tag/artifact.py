@@ -21,20 +21,17 @@ from rnnkit.data.records import TaggedSentence
 from rnnkit.data.tagschemes import SCHEMES, constraints
 from rnnkit.errors import ConfigError, DataFormatError
 from rnnkit.models.common.artifact import (
-    WEIGHTS_FILE,
+    RunArtifact,
     config_from_dict,
     config_to_dict,
     read_pipeline,
-    read_run_config,
     read_strings,
     register_loader,
-    write_run_config,
 )
 from rnnkit.models.tag.model import TagBatch, Tagger, TaggerConfig, build_tagger
 from rnnkit.nn.char import unique_words
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import PAD, UNK, Vocab
-from rnnkit.training.checkpoint import load_weights, save_weights
 from rnnkit.training.device import move_to_device
 
 __all__ = ["DEFAULT_TAG_PIPELINE", "TASK", "TextTagger"]
@@ -43,7 +40,7 @@ TASK = "tag"
 DEFAULT_TAG_PIPELINE: tuple[str, ...] = ("word",)
 
 
-class TextTagger:
+class TextTagger(RunArtifact[Tagger]):
     """A :class:`~rnnkit.models.tag.model.Tagger` with its vocabularies, tags and pipeline.
 
     Args:
@@ -55,6 +52,8 @@ class TextTagger:
         scheme: the tags' scheme (:data:`rnnkit.data.tagschemes.SCHEMES`).
         pipeline: raw text to tokens, for :meth:`predict`.
     """
+
+    TASK = TASK
 
     def __init__(
         self,
@@ -167,25 +166,18 @@ class TextTagger:
             out[i] = TaggedSentence(tuple(tokens[i]), tuple(tags))
         return out
 
-    def save(self, run_dir: str | Path, extra: Mapping[str, Any] | None = None) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into ``run_dir`` (atomically)."""
-        sections = {
+    def sections(self) -> dict[str, Any]:
+        return {
             "model": config_to_dict(self.config),
             "vocab": self.vocab.to_dict(),
             "chars": self.chars.to_dict(),
             "tags": self.tags,
             "scheme": self.scheme,
             "pipeline": self.pipeline.to_config(),
-            **(extra or {}),
         }
-        write_run_config(run_dir, TASK, sections)
-        save_weights(self.model, Path(run_dir) / WEIGHTS_FILE)
 
     @classmethod
-    def load(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> TextTagger:
-        """Restore a tagger saved by :meth:`save` (or by ``train_tagger``)."""
-        doc = read_run_config(run_dir, TASK)
-        source = Path(run_dir) / "config.json"
+    def from_sections(cls, doc: Mapping[str, Any], source: Path, run_dir: Path) -> TextTagger:
         config = config_from_dict(TaggerConfig, doc.get("model"), source, "model")
         vocab = Vocab.from_dict(doc.get("vocab", {}), source)
         chars = Vocab.from_dict(doc.get("chars", {}), source)
@@ -195,8 +187,7 @@ class TextTagger:
             raise DataFormatError(source, f'"scheme" must be one of {", ".join(SCHEMES)}')
         pipeline = read_pipeline(doc.get("pipeline", []), source)
         model = cls.build_model(config, vocab, chars, tags, scheme)
-        load_weights(model, Path(run_dir) / WEIGHTS_FILE)
-        return cls(model.to(device), config, vocab, chars, tags, scheme, pipeline)
+        return cls(model, config, vocab, chars, tags, scheme, pipeline)
 
     @staticmethod
     def build_model(

@@ -22,12 +22,10 @@ from rnnkit.data.batching import encode, make_batches, pad_batch
 from rnnkit.data.records import Pair
 from rnnkit.errors import ConfigError, DataFormatError
 from rnnkit.models.common.artifact import (
-    WEIGHTS_FILE,
+    RunArtifact,
     config_from_dict,
     config_to_dict,
-    read_run_config,
     register_loader,
-    write_run_config,
 )
 from rnnkit.models.translate.decode import (
     Hypothesis,
@@ -39,7 +37,6 @@ from rnnkit.models.translate.model import PairBatch, Seq2Seq, Seq2SeqConfig, bui
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.subword import SubwordModel
 from rnnkit.text.vocab import BOS, EOS, Vocab
-from rnnkit.training.checkpoint import load_weights, save_weights
 
 __all__ = [
     "TASK",
@@ -175,7 +172,7 @@ def pair_batches(
     return batches
 
 
-class Translator:
+class Translator(RunArtifact[Seq2Seq]):
     """A :class:`Seq2Seq` with its segmenters, vocabularies and decoding options.
 
     Args:
@@ -187,6 +184,8 @@ class Translator:
         decode: decoding options.
         max_source_length: source tokens read (longer sources are truncated); ``None`` for all.
     """
+
+    TASK = TASK
 
     def __init__(
         self,
@@ -259,16 +258,13 @@ class Translator:
                     tokens[i] = source[int(attention[i].argmax())]
         return Translation(self.target.detokenize(tokens), tokens, source, hyp.score, attention)
 
-    def save(
-        self, run_dir: str | Path, extra: Mapping[str, Any] | None = None, weights: bool = True
-    ) -> None:
-        """Write ``config.json``, ``model.safetensors`` (unless ``weights`` is false) and the
-        subword models into ``run_dir`` (each atomically); ``extra`` sections (e.g. ``train``)
-        join the config."""
+    def save_files(self, run_dir: Path) -> None:
         for seg in (self.source, self.target):
             if isinstance(seg, SubwordSegmenter):
-                seg.model.save(Path(run_dir) / seg.file_name)
-        sections = {
+                seg.model.save(run_dir / seg.file_name)
+
+    def sections(self) -> dict[str, Any]:
+        return {
             "model": config_to_dict(self.config),
             "source": self.source.to_config(),
             "target": self.target.to_config(),
@@ -276,32 +272,23 @@ class Translator:
             "tgt_vocab": self.tgt_vocab.to_dict(),
             "decode": config_to_dict(self.decode),
             "max_source_length": self.max_source_length,
-            **(extra or {}),
         }
-        write_run_config(run_dir, TASK, sections)
-        if weights:
-            save_weights(self.model, Path(run_dir) / WEIGHTS_FILE)
 
     @classmethod
-    def load(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> Translator:
-        """Restore a translator saved by :meth:`save` (or by ``train_translator``)."""
-        doc = read_run_config(run_dir, TASK)
-        path = Path(run_dir) / "config.json"
-        config = config_from_dict(Seq2SeqConfig, doc.get("model"), path, "model")
-        decode = config_from_dict(DecodeConfig, doc.get("decode", {}), path, "decode")
-        src_vocab = Vocab.from_dict(doc.get("src_vocab", {}), path)
-        tgt_vocab = Vocab.from_dict(doc.get("tgt_vocab", {}), path)
-        source = _segmenter(run_dir, doc.get("source"), path)
-        target = _segmenter(run_dir, doc.get("target"), path)
+    def from_sections(cls, doc: Mapping[str, Any], source: Path, run_dir: Path) -> Translator:
+        config = config_from_dict(Seq2SeqConfig, doc.get("model"), source, "model")
+        decode = config_from_dict(DecodeConfig, doc.get("decode", {}), source, "decode")
+        src_vocab = Vocab.from_dict(doc.get("src_vocab", {}), source)
+        tgt_vocab = Vocab.from_dict(doc.get("tgt_vocab", {}), source)
+        src_side = _segmenter(run_dir, doc.get("source"), source)
+        tgt_side = _segmenter(run_dir, doc.get("target"), source)
         max_source_length = doc.get("max_source_length")
         if max_source_length is not None and not isinstance(max_source_length, int):
-            raise DataFormatError(path, '"max_source_length" must be an integer or null')
+            raise DataFormatError(source, '"max_source_length" must be an integer or null')
         model = build_seq2seq(config, len(src_vocab), len(tgt_vocab))
-        load_weights(model, Path(run_dir) / WEIGHTS_FILE)
         return cls(
-            model.to(device), config, source, target, src_vocab, tgt_vocab, decode,
-            max_source_length,
-        )  # fmt: skip
+            model, config, src_side, tgt_side, src_vocab, tgt_vocab, decode, max_source_length
+        )
 
 
 def _segmenter(run_dir: str | Path, spec: Any, path: Path) -> Segmenter:

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.common.embedder import Embedder
-from rnnkit.nn import RNN, LSTMState
+from rnnkit.nn import RNN, LSTMState, has_cell_state
 from rnnkit.nn.attention import SCORES, Attention
 from rnnkit.nn.pooling import length_mask
 
@@ -214,7 +214,7 @@ class Bridge(nn.Module):
         decoder_layers: int,
     ) -> None:
         super().__init__()
-        self.lstm = mode == "lstm"
+        self.lstm = has_cell_state(mode)
         self.directions, self.encoder_layers = directions, encoder_layers
         self.decoder_layers = decoder_layers
         self.h = nn.Linear(directions * encoder_hidden, decoder_hidden)

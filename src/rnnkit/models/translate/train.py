@@ -1,17 +1,12 @@
-"""Train and evaluate a translator: the library behind ``rnnkit train translate``, ``rnnkit
-evaluate`` (BLEU, chrF) and ``rnnkit translate`` (design.md §7: the CLI only parses and calls).
-
-BLEU (Papineni et al. 2002) and chrF (Popović 2015) are sacrebleu's (Post 2018), computed on
-detokenized output against the raw reference text.
+"""Train a translator: the library behind ``rnnkit train translate`` (docs/design.md §7: the
+CLI only parses and calls it). Scores are :mod:`rnnkit.models.translate.evaluate`'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,33 +16,31 @@ import torch
 from rnnkit.data.formats import read_pairs
 from rnnkit.data.records import Pair
 from rnnkit.errors import ConfigError
-from rnnkit.fileio import atomic_path, write_json
-from rnnkit.models.common.artifact import config_to_dict, read_run_config
+from rnnkit.models.common.artifact import config_to_dict
 from rnnkit.models.translate.artifact import (
     SUBWORD_FILES,
-    TASK,
     DecodeConfig,
     Segmenter,
     SubwordSegmenter,
-    Translation,
     Translator,
     WordSegmenter,
+)
+from rnnkit.models.translate.evaluate import (
+    TranslationScores,
+    evaluate_translator,
+    seq2seq_metrics,
 )
 from rnnkit.models.translate.model import PairBatch, Seq2SeqConfig, build_seq2seq
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.subword import SUBWORD_TYPES, SubwordModel
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import has_checkpoint
-from rnnkit.training.recipe import TrainConfig, build_trainer
+from rnnkit.training.recipe import TrainConfig
+from rnnkit.training.run import TrainingRun
 
 __all__ = [
-    "TranslateConfig",
     "TranslateDataConfig",
     "TranslateResult",
-    "TranslationScores",
-    "evaluate_translator",
-    "plot_attention",
-    "seq2seq_metrics",
+    "TranslateRunConfig",
     "train_translator",
 ]
 
@@ -92,7 +85,7 @@ class TranslateDataConfig:
 
 
 @dataclass(frozen=True)
-class TranslateConfig:
+class TranslateRunConfig:
     """The whole configuration of ``rnnkit train translate`` (``--set model.x=…``, ``data.x``,
     ``train.x``, ``decode.x``)."""
 
@@ -102,21 +95,6 @@ class TranslateConfig:
         default_factory=lambda: TrainConfig(early_stopping="loss", early_stopping_mode="min")
     )
     decode: DecodeConfig = field(default_factory=DecodeConfig)
-
-
-@dataclass(frozen=True)
-class TranslationScores:
-    """Corpus BLEU and chrF of ``hypotheses`` against ``references``."""
-
-    bleu: float
-    chrf: float
-    sentences: int
-    hypotheses: list[str]
-    references: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"bleu", "chrf", "sentences"}``."""
-        return {"bleu": self.bleu, "chrf": self.chrf, "sentences": self.sentences}
 
 
 @dataclass(frozen=True)
@@ -133,7 +111,7 @@ def train_translator(
     train_path: str | Path,
     dev_path: str | Path,
     out_dir: str | Path,
-    config: TranslateConfig | None = None,
+    config: TranslateRunConfig | None = None,
     seed: int = 0,
     resume: bool = False,
     *,
@@ -149,7 +127,7 @@ def train_translator(
         seed: seeds the weights and the data order (``config.train.seed`` is replaced by it).
         resume: continue an interrupted run in ``out_dir`` (same data, config and seed).
     """
-    cfg = config or TranslateConfig()
+    cfg = config or TranslateRunConfig()
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
     train, dev = read_pairs(train_path), read_pairs(dev_path)
     test = read_pairs(test_path) if test_path is not None else None
@@ -157,28 +135,27 @@ def train_translator(
     train_batches = _training_batches(translator, train, train_path, cfg.data)
     dev_batches = translator.batches(dev, cfg.data.batch_size, cfg.data.bucket)
     extra = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
-    _check_out_dir(out_dir, resume, translator, extra)
-    # A resumed run's model.safetensors holds early stopping's best weights: keep them.
-    translator.save(out_dir, extra, weights=not resume)
-    trainer = build_trainer(
-        translator.model,
+    run = TrainingRun(
+        out_dir, translator, extra, resume=resume, inputs={"train": train_path, "dev": dev_path}
+    )
+    run.start()
+    fit = run.fit(
         train_cfg,
-        out_dir,
+        train_batches,
+        dev_batches,
         evaluate_fn=seq2seq_metrics,
         count_fn=_target_tokens,
         count_unit="tokens",
+        steps_per_epoch=len(train_batches),
     )
-    trainer.fit(train_batches, dev_batches, resume=resume)
-    seconds = trainer.elapsed
     translator.model.cpu()
-    translator.save(out_dir, extra)
     dev_scores = evaluate_translator(translator, dev)
     test_scores = evaluate_translator(translator, test) if test is not None else None
-    metrics: dict[str, Any] = {"dev": dev_scores.to_json(), "train_seconds": seconds}
+    metrics: dict[str, Any] = {"dev": dev_scores.to_json(), "train_seconds": fit.seconds}
     if test_scores is not None:
         metrics["test"] = test_scores.to_json()
-    write_json(Path(out_dir) / "metrics.json", metrics)
-    return TranslateResult(translator, dev_scores, test_scores, seconds)
+    run.finish(metrics)
+    return TranslateResult(translator, dev_scores, test_scores, fit.seconds)
 
 
 def _segmenters(
@@ -206,7 +183,7 @@ def _segmenters(
 
 
 def _build_translator(
-    cfg: TranslateConfig, train: Sequence[Pair], resume_dir: str | Path | None, seed: int
+    cfg: TranslateRunConfig, train: Sequence[Pair], resume_dir: str | Path | None, seed: int
 ) -> Translator:
     source, target = _segmenters(cfg.data, train, resume_dir)
     d = cfg.data
@@ -239,95 +216,3 @@ def _training_batches(
 
 def _target_tokens(batch: PairBatch) -> int:
     return int((batch.tgt_out != 0).sum())
-
-
-def _check_out_dir(
-    out_dir: str | Path, resume: bool, translator: Translator, extra: dict[str, Any]
-) -> None:
-    """Refuse to overwrite a run, and to resume one with other data or options."""
-    if not resume:
-        if has_checkpoint(out_dir):
-            raise ConfigError(
-                f"{out_dir} already holds a training run; resume it (--resume) "
-                "or choose a new output directory"
-            )
-        return
-    if not has_checkpoint(out_dir):
-        raise ConfigError(f"{out_dir} holds no checkpoint to resume")
-    saved = read_run_config(out_dir, TASK)
-    now = {
-        "model": config_to_dict(translator.config),
-        "src_vocab": translator.src_vocab.to_dict(),
-        "tgt_vocab": translator.tgt_vocab.to_dict(),
-        **extra,
-    }
-    changed = sorted(k for k, v in now.items() if json.loads(json.dumps(v)) != saved.get(k))
-    if changed:
-        raise ConfigError(
-            f"cannot resume {out_dir}: its {', '.join(changed)} differ from this run's "
-            "(same data, config and seed needed)"
-        )
-
-
-def seq2seq_metrics(model: torch.nn.Module, batches: Iterable[PairBatch]) -> dict[str, float]:
-    """Teacher-forced dev metrics: mean token ``loss``, perplexity ``ppl`` and token
-    ``accuracy`` (the loss includes label smoothing when the model uses it)."""
-    total_loss, tokens, correct = 0.0, 0, 0
-    for batch in batches:
-        out = model(batch)
-        real = batch.tgt_out != 0
-        n = int(real.sum())
-        total_loss += float(out.loss) * n
-        tokens += n
-        correct += int(((out.logits.argmax(-1) == batch.tgt_out) & real).sum())
-    if tokens == 0:
-        raise ConfigError("the dev data gave no target tokens")
-    loss = total_loss / tokens
-    return {"loss": loss, "ppl": math.exp(min(loss, 50.0)), "accuracy": correct / tokens}
-
-
-def evaluate_translator(
-    translator: Translator | str | Path,
-    data: Sequence[Pair] | str | Path,
-    beam_size: int | None = None,
-) -> TranslationScores:
-    """Translate the sources of ``data`` (pairs or a pair file) and score them against the
-    targets with sacrebleu's corpus BLEU and chrF (``beam_size`` overrides the run's)."""
-    import sacrebleu
-
-    model = translator if isinstance(translator, Translator) else Translator.load(translator)
-    pairs = read_pairs(data) if isinstance(data, str | Path) else list(data)
-    if not pairs:
-        raise ConfigError("no pairs to evaluate")
-    hyps = [t.text for t in model.translate([p.source for p in pairs], beam_size)]
-    refs = [p.target for p in pairs]
-    bleu = sacrebleu.corpus_bleu(hyps, [refs]).score
-    chrf = sacrebleu.corpus_chrf(hyps, [refs]).score
-    return TranslationScores(float(bleu), float(chrf), len(pairs), hyps, refs)
-
-
-def plot_attention(translation: Translation, path: str | Path) -> Path:
-    """Draw the attention weights of ``translation`` as a heat map PNG (target rows, source
-    columns; the last row is ``<eos>``). Raises :class:`ConfigError` without attention."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    if translation.attention is None:
-        raise ConfigError("this model has no attention to plot (model.attention = none)")
-    weights = translation.attention.numpy()
-    rows = [*translation.tokens, "<eos>"][: weights.shape[0]]
-    cols = translation.source_tokens
-    fig = Figure(figsize=(max(4.0, 0.4 * len(cols) + 2), max(3.0, 0.35 * len(rows) + 1.5)))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    image = ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(cols)), cols, rotation=90)
-    ax.set_yticks(range(len(rows)), rows)
-    ax.set_xlabel("source")
-    ax.set_ylabel("translation")
-    fig.colorbar(image, ax=ax, fraction=0.04)
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    return path
