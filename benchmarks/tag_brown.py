@@ -20,11 +20,13 @@ import argparse
 import json
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from rnnkit.baselines.tagging import TagFn, train_crfsuite, train_perceptron
 from rnnkit.config import build_config
 from rnnkit.data.datasets import split_path
 from rnnkit.data.records import TaggedSentence
@@ -92,6 +94,7 @@ def speed_only(
     tagging tokens/s on the test set, for a model built exactly as ``train_tagger`` builds it."""
     from rnnkit.models.tag.train import new_tagger
     from rnnkit.training.optim import build_optimizer
+    from rnnkit.training.recipe import auto_batch_size
 
     cfg = build_config(TagRunConfig, args.config, [f"model.head={head}", *args.set])
     tokens = [list(s.tokens) for s in train]
@@ -99,7 +102,8 @@ def speed_only(
     tagger = new_tagger(cfg, train, tags, "none", 0)
     model = tagger.model
     t0 = CLOCK()
-    batches = tagger.batches(tokens, [s.tags for s in train], cfg.data.batch_size, cfg.data.bucket)
+    size = cfg.data.batch_size or auto_batch_size(len(train))
+    batches = tagger.batches(tokens, [s.tags for s in train], size, cfg.data.bucket)
     batching_s = CLOCK() - t0
     opt = build_optimizer(model.parameters(), cfg.train.optim)
     order = torch.randperm(len(batches), generator=torch.Generator().manual_seed(0)).tolist()
@@ -138,65 +142,18 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def word_features(sent: list[str], i: int) -> dict[str, Any]:
-    """Word, shape, affix and neighbour features (the standard crfsuite POS tutorial set)."""
-    w = sent[i]
-    f: dict[str, Any] = {
-        "bias": 1.0,
-        "w.lower": w.lower(),
-        "suf3": w[-3:],
-        "suf2": w[-2:],
-        "pre2": w[:2],
-        "pre3": w[:3],
-        "upper": w.isupper(),
-        "title": w.istitle(),
-        "digit": w.isdigit(),
-        "hyphen": "-" in w,
-        "shape": "".join(
-            "X" if c.isupper() else "x" if c.isalpha() else "d" if c.isdigit() else c for c in w[:6]
-        ),
-    }
-    for off in (-2, -1, 1, 2):
-        j = i + off
-        if 0 <= j < len(sent):
-            f[f"{off}:w.lower"] = sent[j].lower()
-            f[f"{off}:suf3"] = sent[j][-3:]
-            f[f"{off}:title"] = sent[j].istitle()
-        else:
-            f[f"{off}:edge"] = True
-    return f
-
-
-def run_crfsuite(train: list[TaggedSentence], test: list[TaggedSentence]) -> dict[str, Any]:
-    import sklearn_crfsuite
-
-    def feats(s: TaggedSentence) -> list[dict[str, Any]]:
-        return [word_features(list(s.tokens), i) for i in range(len(s))]
-
+def run_baseline(
+    train_fn: Callable[[list[TaggedSentence]], TagFn],
+    train: list[TaggedSentence],
+    test: list[TaggedSentence],
+) -> dict[str, Any]:
+    """A classical tagger's test accuracy, training time and tagging speed (features included,
+    as a user would run it)."""
     t0 = CLOCK()
-    crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=0.1, c2=0.01, max_iterations=100)
-    crf.fit([feats(s) for s in train], [list(s.tags) for s in train])
+    tag = train_fn(train)
     train_s = CLOCK() - t0
     t0 = CLOCK()
-    pred = crf.predict([feats(s) for s in test])  # features included, as a user would run it
-    tag_s = CLOCK() - t0
-    tokens = sum(map(len, test))
-    return {
-        "test_accuracy": token_accuracy([list(s.tags) for s in test], pred),
-        "train_seconds": train_s,
-        "tag_tokens_per_s": tokens / tag_s,
-    }
-
-
-def run_perceptron(train: list[TaggedSentence], test: list[TaggedSentence]) -> dict[str, Any]:
-    from nltk.tag.perceptron import PerceptronTagger
-
-    tagger = PerceptronTagger(load=False)
-    t0 = CLOCK()
-    tagger.train([list(zip(s.tokens, s.tags, strict=True)) for s in train], nr_iter=5)
-    train_s = CLOCK() - t0
-    t0 = CLOCK()
-    pred = [[t for _, t in tagger.tag(list(s.tokens))] for s in test]
+    pred = tag([list(s.tokens) for s in test])
     tag_s = CLOCK() - t0
     return {
         "test_accuracy": token_accuracy([list(s.tags) for s in test], pred),
@@ -244,9 +201,9 @@ def main() -> None:
         results[f"rnnkit_{head}"] = {"runs": rows, "summary": summarize(rows)}
         print(json.dumps(results[f"rnnkit_{head}"]["summary"]), flush=True)
     if not args.no_baselines:
-        results["nltk_perceptron"] = run_perceptron(train, test)
+        results["nltk_perceptron"] = run_baseline(train_perceptron, train, test)
         print(json.dumps(results["nltk_perceptron"]), flush=True)
-        results["crfsuite"] = run_crfsuite(train, test)
+        results["crfsuite"] = run_baseline(train_crfsuite, train, test)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     (Path(args.out) / "results.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))

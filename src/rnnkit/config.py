@@ -1,4 +1,4 @@
-"""Task configurations from files and ``--set key=value`` overrides (design.md §7).
+"""Task configurations from files and ``--set key=value`` overrides (docs/design.md §7).
 
 Every task (``classify``, ``tag``, ``lm``, ``translate``) has one frozen dataclass of frozen
 dataclasses (``model``, ``data``, ``train``, …), as nanoGPT's ``GPTConfig``. A configuration is

@@ -79,7 +79,7 @@ class VaderRule:
 def evaluate_vader(
     path: str | Path, labels: VaderLabels = VaderLabels(), threshold: float = VADER_THRESHOLD
 ) -> ClassificationReport:
-    """Score the VADER rule on a classification file (design.md §6).
+    """Score the VADER rule on a classification file (docs/design.md §6).
 
     Raises:
         DataFormatError: the file is malformed; ConfigError: it holds labels other than the

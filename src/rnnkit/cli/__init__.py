@@ -1,4 +1,4 @@
-"""The ``rnnkit`` command line (design.md §6).
+"""The ``rnnkit`` command line (docs/design.md §6).
 
 Each command parses its options and calls one typed library function; no logic lives here.
 Errors caused by the user's input (:class:`rnnkit.errors.RnnkitError`) print as one line on

@@ -1,4 +1,4 @@
-"""Classification files: CSV with ``text`` and ``label`` columns, or JSON lines (design.md §6).
+"""Classification files: CSV with ``text`` and ``label`` columns, or JSON lines (docs/design.md §6).
 
 CSV follows RFC 4180 as Python's :mod:`csv` module reads it: a header row naming the columns
 (``text`` and ``label`` required, others ignored), fields quoted with ``"`` where they hold a

@@ -1,4 +1,4 @@
-"""Tagging files: CoNLL columns and CoNLL-U (design.md §6).
+"""Tagging files: CoNLL columns and CoNLL-U (docs/design.md §6).
 
 CoNLL: one token per line, columns separated by tabs, a blank line between sentences; the
 token and the tag are picked by column index (negative indices count from the end, so the

@@ -1,4 +1,4 @@
-"""Readers and writers for the file formats of design.md §6, and format detection.
+"""Readers and writers for the file formats of docs/design.md §6, and format detection.
 
 - ``classification``: CSV with ``text`` and ``label`` columns, or JSON lines with those keys
   (``.csv .jsonl .json``); see :mod:`rnnkit.data.classification`.

@@ -1,4 +1,4 @@
-"""The records that the file readers return: one type per task (design.md §6)."""
+"""The records that the file readers return: one type per task (docs/design.md §6)."""
 
 from __future__ import annotations
 

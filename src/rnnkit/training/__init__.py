@@ -1,5 +1,5 @@
 """Training: the Trainer and its callbacks, optimisers and schedules, clipping, checkpoints,
-truncated BPTT, metrics and diagnostics (design.md §5)."""
+truncated BPTT, metrics and diagnostics (docs/design.md §5)."""
 
 from rnnkit.training.bptt import BpttChunk, batchify, bptt_chunks, carry_state, detach_state
 from rnnkit.training.callbacks import (

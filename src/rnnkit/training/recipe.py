@@ -33,7 +33,7 @@ from rnnkit.training.progress import ProgressBar
 from rnnkit.training.train_log import JsonlLogger
 from rnnkit.training.trainer import EvaluateFn, LossFn, Trainer
 
-__all__ = ["TrainConfig", "build_trainer", "resolve_epochs", "resolve_patience"]
+__all__ = ["TrainConfig", "auto_batch_size", "build_trainer", "resolve_epochs", "resolve_patience"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,20 @@ def resolve_epochs(cfg: TrainConfig, steps_per_epoch: int) -> int:
     if cfg.max_epochs is not None:
         return cfg.max_epochs
     return max(cfg.auto_epochs, math.ceil(cfg.min_steps / steps_per_epoch))
+
+
+def auto_batch_size(examples: int) -> int:
+    """The batch size for ``examples`` training examples when the config leaves it ``None``:
+    8 below 2,000 examples, 16 below 8,000, else 32.
+
+    Why: a small set needs many updates more than it needs throughput. With batches of 32, 400
+    sentences are 13 updates an epoch, and a tagger still tags every token ``O`` after 20
+    epochs; batches of 8 give four times the updates for the same passes over the data. A large
+    set gets the larger batches that keep a CPU or GPU busy.
+    """
+    if examples < 2_000:
+        return 8
+    return 16 if examples < 8_000 else 32
 
 
 def resolve_patience(cfg: TrainConfig, epochs: int) -> int:

@@ -1,5 +1,5 @@
 """Train, evaluate and predict with a text classifier: the library behind ``rnnkit train classify``,
-``rnnkit evaluate`` and ``rnnkit predict`` (design.md §7: the CLI only parses and calls these).
+``rnnkit evaluate`` and ``rnnkit predict`` (docs/design.md §7: the CLI only parses and calls these).
 """
 
 from __future__ import annotations

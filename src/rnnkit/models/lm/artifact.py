@@ -1,6 +1,6 @@
 """A trained language model with its tokenization and vocabulary: what an ``lm`` run restores to.
 
-Text is read a line at a time (design.md §6: one sentence or paragraph per line). At word level
+Text is read a line at a time (docs/design.md §6: one sentence or paragraph per line). At word level
 a line is split on whitespace (or by the saved preprocessing pipeline) and ``<eos>`` follows it,
 as in Mikolov's PTB; at character level each character is a token and ``<eos>`` stands for the
 line break. Blank lines hold no tokens and are skipped. A token not in the vocabulary (seen

@@ -42,7 +42,8 @@ class TagDataConfig:
         pipeline: tokenization of raw text at prediction time.
         min_freq: words seen fewer times in training become ``<unk>``.
         max_vocab: largest word vocabulary, specials included (``None``: no limit).
-        batch_size: sentences per batch.
+        batch_size: sentences per batch (``None``: by the training set's size,
+            :func:`~rnnkit.training.recipe.auto_batch_size`).
         bucket: length-bucketing pool, in batches (``0``: none).
     """
 
@@ -55,7 +56,7 @@ class TagDataConfig:
     pipeline: tuple[str, ...] = DEFAULT_TAG_PIPELINE
     min_freq: int = 1
     max_vocab: int | None = None
-    batch_size: int = 32
+    batch_size: int | None = None
     bucket: int = 8
 
     def __post_init__(self) -> None:
@@ -65,7 +66,11 @@ class TagDataConfig:
             raise ConfigError(f"data.tag_scheme must be auto or one of {', '.join(SCHEMES)}")
         if self.model_scheme not in ("same", "iob2", "bioes"):
             raise ConfigError("data.model_scheme must be same, iob2 or bioes")
-        if self.batch_size < 1 or self.bucket < 0 or self.min_freq < 1:
+        if (
+            (self.batch_size is not None and self.batch_size < 1)
+            or self.bucket < 0
+            or (self.min_freq < 1)
+        ):
             raise ConfigError("data.batch_size and min_freq must be >= 1, bucket >= 0")
 
 

@@ -22,8 +22,8 @@ from rnnkit.models.tag.evaluate import evaluate_tagger, tagger_metrics
 from rnnkit.models.tag.model import TagBatch, TaggerConfig
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.optim import ScheduleConfig
-from rnnkit.training.recipe import TrainConfig
+from rnnkit.training.optim import OptimConfig, ScheduleConfig
+from rnnkit.training.recipe import TrainConfig, auto_batch_size
 from rnnkit.training.run import TrainingRun
 from rnnkit.training.tag_metrics import TaggingReport
 
@@ -33,17 +33,21 @@ __all__ = ["TagRunConfig", "TagTrainResult", "new_tagger", "train_tagger"]
 @dataclass(frozen=True)
 class TagRunConfig:
     """The whole configuration of ``rnnkit train tag`` (``--set model.x=…``, ``data.x``,
-    ``train.x``). The defaults are the BiLSTM-CRF with character CNN and GloVe 6B 50-d, Adam,
-    the learning rate halved whenever the dev score stalls, early stopping after 3 such epochs."""
+    ``train.x``). The defaults are the BiLSTM-CRF with character CNN and GloVe 6B 50-d (used
+    only where they cover half the words), sized to the data: a step budget rather than an
+    epoch count (:func:`~rnnkit.training.recipe.resolve_epochs`), batches by the data's size
+    (:func:`~rnnkit.training.recipe.auto_batch_size`), Adam at a peak of 3e-3 on the slanted
+    triangular schedule (Howard & Ruder 2018), and early stopping on the dev score that keeps
+    the best epoch's weights and waits a quarter of the run before stopping."""
 
     model: TaggerConfig = field(default_factory=TaggerConfig)
     data: TagDataConfig = field(default_factory=TagDataConfig)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            max_epochs=20,
+            max_epochs=None,
+            optim=OptimConfig(lr=3e-3),
+            schedule=ScheduleConfig("stlr"),
             early_stopping="score",
-            patience=3,
-            schedule=ScheduleConfig("plateau", metric="score", mode="max", patience=0),
         )
     )
 
@@ -74,7 +78,7 @@ def train_tagger(
     """Train a tagger on CoNLL / CoNLL-U files and write the run directory ``out_dir``.
 
     Args:
-        train_path, dev_path, test_path: tagging files (design.md §6).
+        train_path, dev_path, test_path: tagging files (docs/design.md §6).
         out_dir: the run directory.
         config: every option; the defaults when ``None``.
         seed: seeds the weights and the data order (replaces ``config.train.seed``).
@@ -90,8 +94,9 @@ def train_tagger(
     dev_tags = convert_tags(dev, source, scheme)
     tags = sorted({t for s in [*train_tags, *dev_tags] for t in s})  # a rare type may miss train
     tagger = new_tagger(cfg, train, tags, scheme, seed)
-    train_batches = _batches(tagger, train, train_tags, train_path, cfg.data)
-    dev_batches = _batches(tagger, dev, dev_tags, dev_path, cfg.data)
+    batch_size = cfg.data.batch_size or auto_batch_size(len(train))
+    train_batches = _batches(tagger, train, train_tags, train_path, batch_size, cfg.data.bucket)
+    dev_batches = _batches(tagger, dev, dev_tags, dev_path, 64, cfg.data.bucket)
     extra = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
     run = TrainingRun(
         out_dir, tagger, extra, resume=resume, inputs={"train": train_path, "dev": dev_path}
@@ -145,11 +150,12 @@ def _batches(
     sentences: Sequence[TaggedSentence],
     tags: Sequence[Sequence[str]],
     path: str | Path,
-    d: TagDataConfig,
+    batch_size: int,
+    bucket: int,
 ) -> list[TagBatch]:
     if not sentences:
         raise ConfigError(f"{path}: no sentences")
     try:
-        return tagger.batches([s.tokens for s in sentences], tags, d.batch_size, d.bucket)
+        return tagger.batches([s.tokens for s in sentences], tags, batch_size, bucket)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None

@@ -120,7 +120,7 @@ def train_translator(
     """Train a translator on ``source<TAB>target`` files and write the run directory.
 
     Args:
-        train_path, dev_path, test_path: pair files (design.md §6).
+        train_path, dev_path, test_path: pair files (docs/design.md §6).
         out_dir: the run directory: ``config.json``, ``model.safetensors``, subword models,
             ``metrics.json``, ``train_log.jsonl``, checkpoints and plots.
         config: every option; the defaults when ``None``.
