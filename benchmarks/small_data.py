@@ -155,6 +155,7 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=["ja-ner", "brown-1k", "brown-5k"])
     parser.add_argument("--variants", nargs="+", default=["default", "x4", "old"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--x4-seeds", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--classical", nargs="*", default=["crfsuite", "perceptron"])
     parser.add_argument("--set", action="append", default=[], help="extra section.field=value")
     parser.add_argument("--jobs", type=int, default=2)
@@ -164,8 +165,13 @@ def main() -> None:
     work = Path(args.out)
     for name in args.sets:
         split_files(name, work)  # fetch and slice once, before the workers start
+    # seed-major, so that a complete first seed over every set comes first
     rnn = [
-        (n, v, s, str(work), args.set) for n in args.sets for v in args.variants for s in args.seeds
+        (n, v, s, str(work), args.set)
+        for s in args.seeds
+        for n in args.sets
+        for v in args.variants
+        if v != "x4" or s in args.x4_seeds
     ]
     classical = [(n, w, str(work)) for n in args.sets for w in args.classical]
     with ProcessPoolExecutor(args.jobs) as pool:

@@ -144,11 +144,11 @@ def test_bad_train_configs() -> None:
 
 
 def test_resolve_epochs_is_a_budget_in_steps() -> None:
-    auto = TrainConfig(max_epochs=None)  # auto_epochs 4, min_steps 3000
-    assert resolve_epochs(auto, 80) == 38  # 2,000 sentences in batches of 25: ceil(37.5)
+    auto = TrainConfig(max_epochs=None)  # auto_epochs 4, min_steps 5000
+    assert resolve_epochs(auto, 80) == 63  # 2,000 sentences in batches of 25: ceil(62.5)
     assert resolve_epochs(auto, 2000) == 4  # 50,000 sentences: a few passes
-    assert resolve_epochs(auto, 750) == 4 and resolve_epochs(auto, 749) == 5  # the crossover
-    assert resolve_epochs(auto, 1) == 3000
+    assert resolve_epochs(auto, 1250) == 4 and resolve_epochs(auto, 1249) == 5  # the crossover
+    assert resolve_epochs(auto, 1) == 5000
     assert resolve_epochs(TrainConfig(max_epochs=None, min_steps=0), 5) == 4
     assert resolve_epochs(TrainConfig(max_epochs=7), 80) == 7  # explicit: as is
     assert resolve_epochs(TrainConfig(max_epochs=7), 10**6) == 7

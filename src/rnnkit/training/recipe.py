@@ -69,7 +69,7 @@ class TrainConfig:
 
     max_epochs: int | None = 10
     auto_epochs: int = 4
-    min_steps: int = 3000
+    min_steps: int = 5000
     max_steps: int | None = None
     optim: OptimConfig = field(default_factory=OptimConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
@@ -118,7 +118,7 @@ def resolve_epochs(cfg: TrainConfig, steps_per_epoch: int) -> int:
     Why: a fixed epoch count fits one size of data set only. One epoch is about 80 optimizer
     steps on 2,000 sentences (batches of 25) but 2,000 steps, hours on a CPU, on 50,000: the
     same count gives the small set far too few updates or the large set far too many. A budget
-    in steps gives the small set enough updates (3,000 steps: 38 epochs of 80) and the large
+    in steps gives the small set enough updates (5,000 steps: 63 epochs of 80) and the large
     set only the few passes it needs (``auto_epochs``: 4 epochs, 8,000 steps).
     """
     if steps_per_epoch < 1:

@@ -33,6 +33,7 @@ from rnnkit.training.checkpoint import has_checkpoint
 __all__ = [
     "METRICS_FILE",
     "FitResult",
+    "Reported",
     "RunArtifactLike",
     "TrainingRun",
     "check_run_dir",
@@ -45,6 +46,12 @@ _CONFIG_FILE = "config.json"
 _VOLATILE = frozenset({"format", "format_version", "rnnkit_version", "task"})
 #: Train options that change how a run looks or how fast it goes, never its weights.
 _COSMETIC = ("progress", "plots", "threads", "log_every")
+
+
+class Reported(Protocol):
+    """A score report that can be written to ``metrics.json``."""
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 class RunArtifactLike(Protocol):
@@ -184,11 +191,16 @@ class TrainingRun:
             history=last.history if last is not None else [],
         )
 
-    def finish(self, metrics: Mapping[str, Any]) -> None:
-        """Write the trained weights, ``config.json`` and ``metrics.json``."""
+    def finish(self, dev: Reported, test: Reported | None, **extra: Any) -> None:
+        """Write the trained weights, ``config.json`` and ``metrics.json``: ``{"dev": …,
+        "test": …}`` (the reports' ``to_json()``, test only when given) and the ``extra`` keys
+        (``train_seconds``, …)."""
         self.artifact.model.eval()
         self.artifact.save(self.out_dir, self.extra)
-        write_json(self.out_dir / METRICS_FILE, dict(metrics))
+        metrics: dict[str, Any] = {"dev": dev.to_json(), **extra}
+        if test is not None:
+            metrics["test"] = test.to_json()
+        write_json(self.out_dir / METRICS_FILE, metrics)
 
 
 def _comparable(doc: Mapping[str, Any]) -> dict[str, Any]:

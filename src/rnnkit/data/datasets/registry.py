@@ -45,9 +45,12 @@ SOURCE_MODULES: tuple[str, ...] = (
     "bible",
     "wordnet",
     "stopwords",
+    "ud_hebrew",
+    "imdb",
+    "rotten_tomatoes",
 )
 
-#: File extension of the split files of each task (the formats of design.md §6).
+#: File extension of the split files of each task (the formats of docs/design.md §6).
 SPLIT_EXTENSIONS: dict[str, str] = {
     "classify": "csv",
     "tag": "conll",

@@ -251,11 +251,7 @@ def _finish(
     lm.model.eval()
     dev = score(lm, dev_path, data.eval_batch_size, data.bptt)
     test = score(lm, test_path, data.eval_batch_size, data.bptt) if test_path else None
-    metrics: dict[str, Any] = {"dev": dev.to_json(), "train_seconds": fit.seconds}
-    metrics["epochs"] = fit.history
-    if test is not None:
-        metrics["test"] = test.to_json()
-    run.finish(metrics)
+    run.finish(dev, test, train_seconds=fit.seconds, epochs=fit.history)
     return LMTrainResult(lm, dev, test, fit.seconds)
 
 

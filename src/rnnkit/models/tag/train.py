@@ -8,7 +8,6 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -77,12 +76,9 @@ def train_tagger(
 ) -> TagTrainResult:
     """Train a tagger on CoNLL / CoNLL-U files and write the run directory ``out_dir``.
 
-    Args:
-        train_path, dev_path, test_path: tagging files (docs/design.md §6).
-        out_dir: the run directory.
-        config: every option; the defaults when ``None``.
-        seed: seeds the weights and the data order (replaces ``config.train.seed``).
-        resume: continue an interrupted run in ``out_dir``.
+    ``train_path``, ``dev_path``, ``test_path`` are tagging files (docs/design.md §6);
+    ``config`` holds every option (the defaults when ``None``); ``seed`` seeds the weights and
+    the data order (replacing ``config.train.seed``); ``resume`` continues an interrupted run.
     """
     cfg = config or TagRunConfig()
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
@@ -112,19 +108,14 @@ def train_tagger(
         steps_per_epoch=len(train_batches),
     )
     speed = fit.epochs * sum(len(s) for s in train) / max(fit.seconds, 1e-9)
-    plot_dir = out_dir if train_cfg.plots else None
-    dev_report = evaluate_tagger(tagger, dev, plot_dir=plot_dir, name="dev", source_scheme=source)
-    test_report = None
-    if test is not None:
-        test_report = evaluate_tagger(
-            tagger, test, plot_dir=plot_dir, name="test", source_scheme=source
-        )
-    metrics: dict[str, Any] = {"dev": dev_report.to_json(), "train_seconds": fit.seconds}
-    metrics["train_tokens_per_second"] = speed
-    metrics["epochs"] = fit.epochs
-    if test_report is not None:
-        metrics["test"] = test_report.to_json()
-    run.finish(metrics)
+    plots = out_dir if train_cfg.plots else None
+    dev_report = evaluate_tagger(tagger, dev, plot_dir=plots, name="dev", source_scheme=source)
+    test_report = (
+        evaluate_tagger(tagger, test, plot_dir=plots, name="test", source_scheme=source)
+        if test is not None
+        else None
+    )
+    run.finish(dev_report, test_report, train_seconds=fit.seconds, epochs=fit.epochs)
     return TagTrainResult(tagger, dev_report, test_report, fit.seconds, speed, fit.epochs)
 
 

@@ -9,7 +9,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -151,10 +150,7 @@ def train_translator(
     translator.model.cpu()
     dev_scores = evaluate_translator(translator, dev)
     test_scores = evaluate_translator(translator, test) if test is not None else None
-    metrics: dict[str, Any] = {"dev": dev_scores.to_json(), "train_seconds": fit.seconds}
-    if test_scores is not None:
-        metrics["test"] = test_scores.to_json()
-    run.finish(metrics)
+    run.finish(dev_scores, test_scores, train_seconds=fit.seconds)
     return TranslateResult(translator, dev_scores, test_scores, fit.seconds)
 
 
