@@ -8,7 +8,7 @@ import pytest
 from rnnkit.data.batching import encode
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
 from rnnkit.models import load
-from rnnkit.models.classify.artifact import TextClassifier
+from rnnkit.models.classify.artifact import TextClassifier, clip
 from rnnkit.models.classify.hierarchical import boundary_ids
 from rnnkit.models.classify.model import ClassifierConfig, build_classifier
 from rnnkit.text.pipeline import Pipeline
@@ -33,12 +33,12 @@ def make_texts(n, seed=0):
     return texts, labels
 
 
-def train_small(config, texts, labels, steps=6):
+def train_small(config, texts, labels, steps=6, truncate="head"):
     pipeline = Pipeline(["lower", "split"])
     vocab = Vocab.build(pipeline.batch(texts))
     names = sorted(set(labels))
     model = build_classifier(config, len(vocab), len(names), boundaries=boundary_ids(vocab))
-    clf = TextClassifier(model, config, vocab, names, pipeline, max_length=50)
+    clf = TextClassifier(model, config, vocab, names, pipeline, max_length=50, truncate=truncate)
     batches = clf.batches(texts, labels, batch_size=8)
     train = TrainConfig(max_epochs=10, max_steps=steps, progress=False, plots=False, device="cpu")
     build_trainer(model, train, None).fit(batches)
@@ -56,6 +56,8 @@ CONTRACT_CONFIGS = [
     ClassifierConfig(pooling="attention", skip_connections=True, num_layers=2, **SMALL),
     ClassifierConfig(pooling="attention", hierarchical=True, **SMALL),
     ClassifierConfig(pooling="max", hierarchical=True, bidirectional=False, **SMALL),
+    ClassifierConfig(pooling="attention", ngrams=2, ngram_buckets=64, **SMALL),
+    ClassifierConfig(pooling="max", hierarchical=True, ngrams=3, ngram_buckets=64, **SMALL),
 ]
 
 
@@ -73,6 +75,27 @@ def test_train_save_load_gives_identical_probabilities(tmp_path, config):
     np.testing.assert_array_equal(loaded.predict_proba(probe), before)
     doc = json.loads((tmp_path / "run" / "config.json").read_text())
     assert doc["task"] == "classify" and doc["format_version"] == 1 and "rnnkit_version" in doc
+
+
+def test_clip_keeps_the_head_or_the_head_and_the_tail():
+    tokens = [str(i) for i in range(10)]
+    assert clip(tokens, None) == tokens and clip(tokens, 10, "head+tail") == tokens
+    assert clip(tokens, 4) == ["0", "1", "2", "3"]
+    assert clip(tokens, 4, "head+tail") == ["0", "7", "8", "9"]
+    assert clip(tokens, 8, "head+tail") == ["0", "1", "4", "5", "6", "7", "8", "9"]
+
+
+def test_head_and_tail_truncation_survives_save_and_load(tmp_path):
+    texts, labels = make_texts(40)
+    clf = train_small(ClassifierConfig(**SMALL), texts, labels, truncate="head+tail")
+    long_text = " ".join(texts[:30])
+    assert clf.tokenize([long_text])[0][-5:] == Pipeline(["lower", "split"])(long_text)[-5:]
+    clf.save(tmp_path / "run")
+    loaded = load(tmp_path / "run")
+    assert loaded.truncate == "head+tail"
+    np.testing.assert_array_equal(loaded.predict_proba([long_text]), clf.predict_proba([long_text]))
+    with pytest.raises(ConfigError, match="truncate"):
+        TextClassifier(clf.model, clf.config, clf.vocab, clf.labels, clf.pipeline, 5, "tail")
 
 
 def test_predictions_cover_odd_inputs_in_input_order():

@@ -18,7 +18,7 @@ from rnnkit.data.batching import PaddedBatch
 from rnnkit.data.classification import read_classification
 from rnnkit.data.records import TextExample
 from rnnkit.errors import ConfigError
-from rnnkit.models.classify.artifact import TextClassifier
+from rnnkit.models.classify.artifact import TRUNCATIONS, TextClassifier
 from rnnkit.models.classify.evaluate import (
     check_labels,
     classifier_metrics,
@@ -69,6 +69,8 @@ class ClassifyDataConfig:
         min_freq: words seen fewer times in training become ``<unk>``.
         max_vocab: largest vocabulary, specials included (``None``: no limit).
         max_length: tokens read per text; longer texts are truncated.
+        truncate: ``"head"`` or ``"head+tail"``: which tokens of a longer text are read
+            (:func:`~rnnkit.models.classify.artifact.clip`).
         batch_size: ``B`` (``None``: by the training set's size,
             :func:`~rnnkit.training.recipe.auto_batch_size`).
         bucket: length bucketing pool, in batches (``0``: none; see :func:`make_batches`).
@@ -77,9 +79,16 @@ class ClassifyDataConfig:
     pipeline: tuple[str, ...] = DEFAULT_TWEET_PIPELINE
     min_freq: int = 1
     max_vocab: int | None = 50_000
-    max_length: int | None = 200
+    max_length: int | None = 400
+    truncate: str = "head+tail"
     batch_size: int | None = None
     bucket: int = 4
+
+    def __post_init__(self) -> None:
+        if self.truncate not in TRUNCATIONS:
+            raise ConfigError(f"data.truncate must be one of {', '.join(TRUNCATIONS)}")
+        if self.max_length is not None and self.max_length < 1:
+            raise ConfigError("data.max_length must be >= 1 or none")
 
 
 #: The default of ``rnnkit train classify`` and ``rnnkit demo``, chosen on the ``tweets`` dev split
@@ -219,7 +228,8 @@ def _new_classifier(
     model, model_cfg = _build_model(
         cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors
     )
-    return TextClassifier(model, model_cfg, vocab, labels, pipeline, cfg.data.max_length)
+    data = cfg.data
+    return TextClassifier(model, model_cfg, vocab, labels, pipeline, data.max_length, data.truncate)
 
 
 def _plan(

@@ -95,8 +95,14 @@ class LMDataConfig:
 
 
 def _default_train() -> TrainConfig:
+    """Zaremba et al.'s (2014) recipe on the step budget: 13 epochs of a corpus the size of
+    PTB (1,300 windows an epoch), more passes over a smaller one (5,000 steps at least), with
+    early stopping on dev perplexity so that a small corpus stops when it starts to overfit."""
     return TrainConfig(
-        max_epochs=13,
+        max_epochs=None,
+        auto_epochs=13,
+        early_stopping="perplexity",
+        early_stopping_mode="min",
         optim=OptimConfig(name="sgd", lr=20.0),
         schedule=ScheduleConfig(
             name="plateau", metric="perplexity", mode="min", gamma=0.5, threshold=0.03

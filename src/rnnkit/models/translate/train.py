@@ -33,6 +33,7 @@ from rnnkit.models.translate.model import PairBatch, Seq2SeqConfig, build_seq2se
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.subword import SUBWORD_TYPES, SubwordModel
 from rnnkit.text.vocab import Vocab
+from rnnkit.training.optim import OptimConfig, ScheduleConfig
 from rnnkit.training.recipe import TrainConfig
 from rnnkit.training.run import TrainingRun
 
@@ -86,12 +87,20 @@ class TranslateDataConfig:
 @dataclass(frozen=True)
 class TranslateRunConfig:
     """The whole configuration of ``rnnkit train translate`` (``--set model.x=…``, ``data.x``,
-    ``train.x``, ``decode.x``)."""
+    ``train.x``, ``decode.x``). Training is sized to the data as the tagger's is: a step
+    budget, Adam at a peak of 2e-3 (the rate of benchmarks/translate_bible.py) on the slanted
+    triangular schedule, and early stopping that keeps the epoch of lowest dev loss."""
 
     model: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
     data: TranslateDataConfig = field(default_factory=TranslateDataConfig)
     train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(early_stopping="loss", early_stopping_mode="min")
+        default_factory=lambda: TrainConfig(
+            max_epochs=None,
+            optim=OptimConfig(lr=2e-3),
+            schedule=ScheduleConfig("stlr"),
+            early_stopping="loss",
+            early_stopping_mode="min",
+        )
     )
     decode: DecodeConfig = field(default_factory=DecodeConfig)
 
