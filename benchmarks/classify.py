@@ -50,6 +50,7 @@ ROWS: dict[str, list[str]] = {
     "default": [],
     "hierarchical": ["model.hierarchical=true"],
     "ngrams": ["model.ngrams=2"],
+    "ensemble3": ["train.ensemble=3"],
     "no-ngrams": ["model.ngrams=0"],
     "x4": ["train.min_steps=12000", "train.auto_epochs=16"],
 }

@@ -63,6 +63,8 @@ class TrainConfig:
         bf16: bfloat16 autocast on CUDA.
         progress: show the progress bar (``None``: only on a terminal).
         plots: draw loss and metric curves at the end.
+        ensemble: train this many models from seeds ``seed``, ``seed + 1``, … and average
+            their probabilities (the classifier only; 1: a single model).
         threads: PyTorch's CPU threads (``torch.set_num_threads``; ``None``: its default, one
             per core). On a machine shared with other jobs, 1 is often the fastest.
     """
@@ -87,8 +89,11 @@ class TrainConfig:
     progress: bool | None = None
     plots: bool = True
     threads: int | None = None
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
+        if self.ensemble < 1:
+            raise ConfigError(f"train.ensemble must be >= 1, got {self.ensemble}")
         if (self.max_epochs is not None and self.max_epochs < 1) or (
             self.max_steps is not None and self.max_steps < 1
         ):

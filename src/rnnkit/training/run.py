@@ -68,10 +68,13 @@ class RunArtifactLike(Protocol):
 
 
 def holds_run(out_dir: str | Path) -> bool:
-    """Whether ``out_dir`` holds a training run's checkpoint (or a fine-tuning step's)."""
-    steps = Path(out_dir) / "finetune"
-    return has_checkpoint(out_dir) or (
-        steps.is_dir() and any(has_checkpoint(d) for d in steps.iterdir() if d.is_dir())
+    """Whether ``out_dir`` holds a training run's checkpoint (or a fine-tuning step's, or an
+    ensemble member's)."""
+    if has_checkpoint(out_dir):
+        return True
+    parts = [Path(out_dir) / "finetune", Path(out_dir) / "members"]
+    return any(
+        holds_run(d) for part in parts if part.is_dir() for d in part.iterdir() if d.is_dir()
     )
 
 
@@ -167,6 +170,8 @@ class TrainingRun:
         :func:`~rnnkit.training.recipe.build_trainer` (``loss_fn``, ``evaluate_fn``, …)."""
         from rnnkit.training.finetune import FinetuneConfig, FinetuneStep, fit_plan, layer_groups
 
+        if cfg.ensemble != 1:
+            raise ConfigError("train.ensemble is for the classifier only (rnnkit train classify)")
         model = self.artifact.model
         plan = (
             list(steps) if steps is not None else [FinetuneStep("full", tuple(layer_groups(model)))]

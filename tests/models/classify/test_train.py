@@ -13,7 +13,7 @@ from rnnkit.models.classify import (
     evaluate_classifier,
     train_classifier,
 )
-from rnnkit.models.classify.model import ClassifierConfig
+from rnnkit.models.classify.model import Classifier, ClassifierConfig
 from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
 from tests.models.classify.test_artifact import make_texts
@@ -83,6 +83,7 @@ def test_pretrained_vectors_initialise_the_embeddings(tmp_path, files):
     )
     result = train_classifier(train, dev, tmp_path / "run", config, vectors=(words, matrix))
     clf = result.classifier
+    assert isinstance(clf.model, Classifier)
     table = clf.model.embedder.embedding.weight.detach().cpu().numpy()
     for word, row in zip(words, matrix, strict=True):
         np.testing.assert_array_equal(table[clf.vocab.id(word)], row)
@@ -139,6 +140,7 @@ def test_vectors_named_in_the_config_are_read_from_a_file(tmp_path, files):
         base.model, base.data, TrainConfig(max_steps=1, progress=False, plots=False, device="cpu")
     )
     clf = train_classifier(train, dev, tmp_path / "run", config).classifier
+    assert isinstance(clf.model, Classifier)
     table = clf.model.embedder.embedding.weight.detach().cpu().numpy()
     np.testing.assert_array_equal(table[clf.vocab.id("hate")], np.arange(8, 0, -1))
     assert load(tmp_path / "run").config.embeddings == str(glove)

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from rnnkit.data.batching import PaddedBatch, encode, make_batches
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataFormatError
+from rnnkit.models.classify.ensemble import Ensemble
 from rnnkit.models.classify.hierarchical import boundary_ids
 from rnnkit.models.classify.model import Classifier, ClassifierConfig, build_classifier
 from rnnkit.models.common.artifact import (
@@ -67,7 +68,7 @@ class Prediction:
         return out
 
 
-class TextClassifier(RunArtifact[Classifier]):
+class TextClassifier(RunArtifact[Classifier | Ensemble]):
     """A :class:`Classifier` with its preprocessing, vocabulary and label set.
 
     Args:
@@ -87,7 +88,7 @@ class TextClassifier(RunArtifact[Classifier]):
 
     def __init__(
         self,
-        model: Classifier,
+        model: Classifier | Ensemble,
         config: ClassifierConfig,
         vocab: Vocab,
         labels: Sequence[str],
@@ -177,6 +178,7 @@ class TextClassifier(RunArtifact[Classifier]):
             "labels": self.labels,
             "pipeline": self.pipeline.to_config(),
             "data": {"max_length": self.max_length, "truncate": self.truncate},
+            "members": len(self.model.members) if isinstance(self.model, Ensemble) else 1,
         }
 
     @classmethod
@@ -187,7 +189,14 @@ class TextClassifier(RunArtifact[Classifier]):
         pipeline = read_pipeline(doc.get("pipeline", []), source)
         data = doc.get("data") or {}
         max_length, truncate = data.get("max_length"), data.get("truncate", "head")
-        model = build_classifier(config, len(vocab), len(labels), boundaries=boundary_ids(vocab))
+        members = doc.get("members", 1)
+        if not isinstance(members, int) or members < 1:
+            raise DataFormatError(source, '"members" must be a positive integer')
+        nets = [
+            build_classifier(config, len(vocab), len(labels), boundaries=boundary_ids(vocab))
+            for _ in range(members)
+        ]
+        model = nets[0] if members == 1 else Ensemble(nets)
         return cls(model, config, vocab, labels, pipeline, max_length, truncate)
 
 

@@ -18,7 +18,9 @@ from rnnkit.data.batching import PaddedBatch
 from rnnkit.data.classification import read_classification
 from rnnkit.data.records import TextExample
 from rnnkit.errors import ConfigError
+from rnnkit.fileio import read_json
 from rnnkit.models.classify.artifact import TRUNCATIONS, TextClassifier
+from rnnkit.models.classify.ensemble import Ensemble
 from rnnkit.models.classify.evaluate import (
     check_labels,
     classifier_metrics,
@@ -32,11 +34,12 @@ from rnnkit.models.classify.model import (
     build_classifier,
     embedding_dim,
 )
-from rnnkit.models.common.artifact import config_to_dict
-from rnnkit.models.common.embedder import load_pretrained
+from rnnkit.models.common.artifact import WEIGHTS_FILE, config_to_dict
+from rnnkit.models.common.embedder import load_pretrained, read_vectors
 from rnnkit.models.common.transfer import TransferReport, init_from_run
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 from rnnkit.text.vocab import Vocab
+from rnnkit.training.checkpoint import load_weights
 from rnnkit.training.finetune import (
     FinetuneConfig,
     FinetuneStep,
@@ -47,7 +50,7 @@ from rnnkit.training.finetune import (
 from rnnkit.training.metrics import ClassificationReport
 from rnnkit.training.optim import OptimConfig, ScheduleConfig
 from rnnkit.training.recipe import TrainConfig, auto_batch_size
-from rnnkit.training.run import TrainingRun
+from rnnkit.training.run import METRICS_FILE, FitResult, TrainingRun, holds_run
 
 __all__ = [
     "ClassifyDataConfig",
@@ -167,10 +170,18 @@ def train_classifier(
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
     train, dev = read_classification(train_path), read_classification(dev_path)
     test = read_classification(test_path) if test_path is not None else None
-    clf = _new_classifier(cfg, train, train_path, seed, vectors)
+    if vectors is None and cfg.model.embeddings is not None:
+        vectors = read_vectors(cfg.model.embeddings)  # once, for every member
+    members = [
+        _new_classifier(cfg, train, train_path, seed + k, vectors)
+        for k in range(cfg.train.ensemble)
+    ]
+    clf = members[0] if len(members) == 1 else _ensemble(members)
     size = cfg.data.batch_size or auto_batch_size(len(train))
-    train_batches = _batches(clf, train, train_path, size, cfg.data.bucket)  # fails before writes
-    dev_batches = _batches(clf, dev, dev_path, 64, cfg.data.bucket)
+    batches = (
+        _batches(clf, train, train_path, size, cfg.data.bucket),  # bad data fails before writes
+        _batches(clf, dev, dev_path, 64, cfg.data.bucket),
+    )
     if test is not None:
         check_labels(clf, test, test_path)
     inputs = {"train": train_path, "dev": dev_path}
@@ -178,21 +189,91 @@ def train_classifier(
         out_dir, clf, _sections(cfg, train_cfg, init_from), resume=resume, inputs=inputs
     )
     run.start()
+    if len(members) == 1:
+        fit, transfer = _fit(run, clf, cfg, train_cfg, batches, init_from)
+        seconds, steps = fit.seconds, fit.steps
+    else:
+        seconds, steps, transfer = _fit_members(run, members, cfg, train_cfg, batches, init_from)
+    dev_report = evaluate_classifier(clf, dev, dev_path)
+    test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
+    run.finish(dev_report, test_report, train_seconds=seconds, steps=_timings(steps))
+    return TrainResult(clf, dev_report, test_report, seconds, steps, transfer)
+
+
+Batches = tuple[list[PaddedBatch], list[PaddedBatch]]
+
+
+def _fit(
+    run: TrainingRun,
+    clf: TextClassifier,
+    cfg: ClassifyRunConfig,
+    train_cfg: TrainConfig,
+    batches: Batches,
+    init_from: str | Path | None,
+) -> tuple[FitResult, TransferReport | None]:
+    """Train one classifier in ``run`` (from ``init_from`` by the fine-tuning plan, if given)."""
+    assert isinstance(clf.model, Classifier)
     steps, transfer = _plan(clf.model, clf.vocab, init_from, cfg.finetune)
     fit = run.fit(
-        train_cfg,
-        train_batches,
-        dev_batches,
+        dataclasses.replace(train_cfg, ensemble=1),
+        batches[0],
+        batches[1],
         steps=steps,
         finetune=cfg.finetune,
         frozen=["embedder"] if clf.config.freeze_embeddings else [],
         evaluate_fn=classifier_metrics,
-        steps_per_epoch=len(train_batches),
+        steps_per_epoch=len(batches[0]),
     )
-    dev_report = evaluate_classifier(clf, dev, dev_path)
-    test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
-    run.finish(dev_report, test_report, train_seconds=fit.seconds, steps=_timings(fit.steps))
-    return TrainResult(clf, dev_report, test_report, fit.seconds, fit.steps, transfer)
+    return fit, transfer
+
+
+def _fit_members(
+    run: TrainingRun,
+    members: Sequence[TextClassifier],
+    cfg: ClassifyRunConfig,
+    train_cfg: TrainConfig,
+    batches: Batches,
+    init_from: str | Path | None,
+) -> tuple[float, list[StepResult], TransferReport | None]:
+    """Train each member of an ensemble as its own run in ``members/<k>`` (seed ``seed + k``);
+    a member finished before a resume is read back, an interrupted one resumed."""
+    seconds, steps, transfer = 0.0, [], None
+    for k, member in enumerate(members):
+        member_dir = run.out_dir / "members" / str(k)
+        done = member_dir / METRICS_FILE
+        if run.resume and done.is_file():
+            load_weights(member.model, member_dir / WEIGHTS_FILE)
+            seconds += float(read_json(done)["train_seconds"])
+            continue
+        member_cfg = dataclasses.replace(train_cfg, seed=train_cfg.seed + k, ensemble=1)
+        sections = _sections(cfg, member_cfg, init_from)
+        resume = run.resume and holds_run(member_dir)
+        member_run = TrainingRun(member_dir, member, sections, resume=resume, inputs={})
+        member_run.start()
+        fit, transfer = _fit(member_run, member, cfg, member_cfg, batches, init_from)
+        seconds += fit.seconds
+        steps += fit.steps
+        member_run.finish(_Metrics(fit.history), None, train_seconds=fit.seconds)
+    return seconds, steps, transfer
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    """A member's ``metrics.json`` ``dev`` entry: its last epoch's dev metrics."""
+
+    history: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.history[-1]["dev"]) if self.history else {}
+
+
+def _ensemble(members: Sequence[TextClassifier]) -> TextClassifier:
+    first = members[0]
+    model = Ensemble([m.model for m in members if isinstance(m.model, Classifier)])
+    return TextClassifier(
+        model, first.config, first.vocab, first.labels, first.pipeline, first.max_length,
+        first.truncate,
+    )  # fmt: skip
 
 
 def _sections(

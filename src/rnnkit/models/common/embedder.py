@@ -105,6 +105,15 @@ def pretrained_matrix(
 MIN_COVERAGE = 0.5
 
 
+def read_vectors(spec: str) -> tuple[list[str], np.ndarray]:
+    """``(words, (N, E) matrix)`` of the word vectors ``spec`` names: a word2vec / GloVe file or
+    a named set such as ``glove-6b-50d``."""
+    from rnnkit.embeddings.vectors import Vectors  # the word-vector readers (gensim)
+
+    loaded = Vectors.load(spec)
+    return list(loaded.words), np.asarray(loaded.matrix)
+
+
 def load_pretrained(
     spec: str | None,
     vocab: Vocab,
@@ -112,24 +121,21 @@ def load_pretrained(
     vectors: tuple[Sequence[str], np.ndarray] | None = None,
     min_coverage: float = MIN_COVERAGE,
 ) -> Tensor | None:
-    """The ``(V, E)`` initial embeddings of ``vocab`` from the vectors ``spec`` names (a file
-    or a named set such as ``glove-6b-50d``), or from ``vectors`` ``(words, (N, E))`` given.
+    """The ``(V, E)`` initial embeddings of ``vocab`` from the vectors ``spec`` names (read
+    here unless ``vectors`` ``(words, (N, E))`` holds them already).
 
-    Returns ``None`` (train from scratch) when there are none, or when the vectors ``spec``
-    names cover less than ``min_coverage`` of the vocabulary (``vectors`` given are always
-    used): English GloVe on Japanese text, say, would start most
-    rows from noise drawn to look like vectors, which trains worse than a plain scratch table,
-    and the character encoder carries unseen words better. Coverage is logged either way.
+    Returns ``None`` (train from scratch) when there are none, or when the vectors a ``spec``
+    names cover less than ``min_coverage`` of the vocabulary (``vectors`` given without a
+    ``spec`` are always used): English GloVe on Japanese text, say, would start most rows from
+    noise drawn to look like vectors, which trains worse than a plain scratch table, and the
+    character encoder carries unseen words better. Coverage is logged either way.
     """
-    if vectors is not None:
-        min_coverage = 0.0
-    else:
-        if spec is None:
+    if spec is None:
+        if vectors is None:
             return None
-        from rnnkit.embeddings.vectors import Vectors  # the word-vector readers (gensim)
-
-        loaded = Vectors.load(spec)
-        vectors = (list(loaded.words), np.asarray(loaded.matrix))
+        min_coverage = 0.0
+    elif vectors is None:
+        vectors = read_vectors(spec)
     matrix, coverage = pretrained_matrix(vocab, vectors[0], vectors[1], seed=seed)
     logger.info(
         "word vectors cover %d of %d words (%.1f%%; %d of them as the mean of their pieces)",
@@ -142,7 +148,7 @@ def load_pretrained(
         logger.warning(
             "the word vectors %s cover only %.1f%% of the training words (< %.0f%%): training "
             "the embeddings from scratch instead",
-            spec or "given",
+            spec,
             100 * coverage.ratio,
             100 * min_coverage,
         )
