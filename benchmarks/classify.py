@@ -51,6 +51,8 @@ ROWS: dict[str, list[str]] = {
     "hierarchical": ["model.hierarchical=true"],
     "ngrams": ["model.ngrams=2"],
     "ensemble3": ["train.ensemble=3"],
+    "tfidf-member": ["model.tfidf_member=true"],
+    "ensemble3-tfidf": ["train.ensemble=3", "model.tfidf_member=true"],
     "no-ngrams": ["model.ngrams=0"],
     "x4": ["train.min_steps=12000", "train.auto_epochs=16"],
 }

@@ -60,6 +60,21 @@ def test_an_ensemble_run_trains_saves_and_loads(tmp_path):
     )
 
 
+def test_a_tfidf_member_trains_saves_and_loads(tmp_path):
+    train = write_csv(tmp_path / "train.csv", *make_texts(48, seed=1))
+    dev = write_csv(tmp_path / "dev.csv", *make_texts(16, seed=2))
+    base = small_config(tfidf_member=True)
+    result = train_classifier(train, dev, tmp_path / "run", base, seed=4, test_path=dev)
+    assert result.test is not None and result.test.accuracy > 0.8
+    loaded = load(tmp_path / "run")
+    assert isinstance(loaded.model, Ensemble) and loaded.model.wide is not None
+    assert float(loaded.model.wide.weight.abs().sum()) > 0  # the fitted regression came back
+    texts = [*make_texts(8, seed=3)[0], "", "never seen words"]
+    np.testing.assert_array_equal(
+        loaded.predict_proba(texts), result.classifier.predict_proba(texts)
+    )
+
+
 def test_an_ensemble_killed_in_its_second_member_resumes_to_the_same_weights(tmp_path, monkeypatch):
     train = write_csv(tmp_path / "train.csv", *make_texts(48, seed=1))
     dev = write_csv(tmp_path / "dev.csv", *make_texts(16, seed=2))

@@ -19,6 +19,7 @@ from rnnkit.errors import ConfigError, DataFormatError
 from rnnkit.models.classify.ensemble import Ensemble
 from rnnkit.models.classify.hierarchical import boundary_ids
 from rnnkit.models.classify.model import Classifier, ClassifierConfig, build_classifier
+from rnnkit.models.classify.wide import TfidfLogReg
 from rnnkit.models.common.artifact import (
     RunArtifact,
     config_from_dict,
@@ -196,7 +197,8 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
             build_classifier(config, len(vocab), len(labels), boundaries=boundary_ids(vocab))
             for _ in range(members)
         ]
-        model = nets[0] if members == 1 else Ensemble(nets)
+        wide = TfidfLogReg(len(labels)) if config.tfidf_member else None
+        model = nets[0] if members == 1 and wide is None else Ensemble(nets, wide)
         return cls(model, config, vocab, labels, pipeline, max_length, truncate)
 
 

@@ -85,6 +85,9 @@ class ClassifierConfig:
             over them once ``ngram_dim`` is at least the number of classes (fastText uses
             10); 8 covers up to 8 classes, and rows matter more than width for collisions.
         ngram_dropout: dropout on the n-gram vector.
+        tfidf_member: average the network's probabilities half and half with those of a
+            TF-IDF + logistic regression over the same tokens' uni- and bigrams, fitted after
+            the network (:class:`~.wide.TfidfLogReg`; Mesnil et al. 2015).
     """
 
     embedding_dim: int | None = None
@@ -107,6 +110,7 @@ class ClassifierConfig:
     ngram_buckets: int = 2**19
     ngram_dim: int = 8
     ngram_dropout: float = 0.0
+    tfidf_member: bool = False
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from rnnkit.models.classify.model import (
     build_classifier,
     embedding_dim,
 )
+from rnnkit.models.classify.wide import TfidfLogReg, fit_tfidf_logreg
 from rnnkit.models.common.artifact import WEIGHTS_FILE, config_to_dict
 from rnnkit.models.common.embedder import load_pretrained, read_vectors
 from rnnkit.models.common.transfer import TransferReport, init_from_run
@@ -176,7 +178,8 @@ def train_classifier(
         _new_classifier(cfg, train, train_path, seed + k, vectors)
         for k in range(cfg.train.ensemble)
     ]
-    clf = members[0] if len(members) == 1 else _ensemble(members)
+    wide = TfidfLogReg(len(members[0].labels)) if cfg.model.tfidf_member else None
+    clf = members[0] if len(members) == 1 and wide is None else _ensemble(members, wide)
     size = cfg.data.batch_size or auto_batch_size(len(train))
     batches = (
         _batches(clf, train, train_path, size, cfg.data.bucket),  # bad data fails before writes
@@ -189,11 +192,16 @@ def train_classifier(
         out_dir, clf, _sections(cfg, train_cfg, init_from), resume=resume, inputs=inputs
     )
     run.start()
-    if len(members) == 1:
+    if len(members) == 1 and wide is None:
         fit, transfer = _fit(run, clf, cfg, train_cfg, batches, init_from)
         seconds, steps = fit.seconds, fit.steps
     else:
         seconds, steps, transfer = _fit_members(run, members, cfg, train_cfg, batches, init_from)
+    if wide is not None:
+        start = time.perf_counter()
+        fitted = fit_tfidf_logreg(len(clf.labels), batches[0], batches[1], seed)
+        wide.load_state_dict(fitted.state_dict())
+        seconds += time.perf_counter() - start
     dev_report = evaluate_classifier(clf, dev, dev_path)
     test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
     run.finish(dev_report, test_report, train_seconds=seconds, steps=_timings(steps))
@@ -267,9 +275,9 @@ class _Metrics:
         return dict(self.history[-1]["dev"]) if self.history else {}
 
 
-def _ensemble(members: Sequence[TextClassifier]) -> TextClassifier:
+def _ensemble(members: Sequence[TextClassifier], wide: TfidfLogReg | None) -> TextClassifier:
     first = members[0]
-    model = Ensemble([m.model for m in members if isinstance(m.model, Classifier)])
+    model = Ensemble([m.model for m in members if isinstance(m.model, Classifier)], wide)
     return TextClassifier(
         model, first.config, first.vocab, first.labels, first.pipeline, first.max_length,
         first.truncate,
