@@ -61,9 +61,10 @@ def run_demo(out_dir: str | Path, console: Console, seed: int = 0) -> None:
     config = ClassifyRunConfig()
     config = replace(config, train=replace(config.train, progress=True))
     model = config.model
+    member = ", averaged with a TF-IDF member" if model.tfidf_member else ""
     console.print(
         f"training a {'bi' if model.bidirectional else ''}{model.mode.upper()} classifier "
-        f"(H={model.hidden_size}, {model.pooling} pooling, {model.embeddings} vectors)…",
+        f"(H={model.hidden_size}, {model.pooling} pooling, {model.embeddings} vectors{member})…",
         highlight=False,
     )
     run_dir = out / "classifier"
@@ -80,7 +81,7 @@ def run_demo(out_dir: str | Path, console: Console, seed: int = 0) -> None:
         f"{baseline_seconds:.0f} s",
     )
     table.add_row(
-        f"RNN classifier ({model.mode}, {model.pooling})",
+        f"RNN classifier ({model.mode}, {model.pooling}{' + TF-IDF member' if member else ''})",
         f"{result.test.accuracy:.3f}",
         f"{result.test.macro_f1:.3f}",
         f"{result.seconds:.0f} s",
