@@ -13,7 +13,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.models import load
 from rnnkit.models.classify import train_classifier
 from rnnkit.models.classify.ensemble import Ensemble
-from rnnkit.models.classify.model import ClassifierConfig, build_classifier
+from rnnkit.models.classify.model import Classifier, ClassifierConfig, build_classifier
 from rnnkit.models.tag import train_tagger
 from tests.models.classify.test_artifact import make_texts
 from tests.models.classify.test_train import small_config, write_csv
@@ -69,6 +69,8 @@ def test_a_tfidf_member_trains_saves_and_loads(tmp_path):
     loaded = load(tmp_path / "run")
     assert isinstance(loaded.model, Ensemble) and loaded.model.wide is not None
     assert float(loaded.model.wide.weight.abs().sum()) > 0  # the fitted regression came back
+    member = load(tmp_path / "run" / "members" / "0")  # the RNN alone, a run of its own
+    assert not member.config.tfidf_member and isinstance(member.model, Classifier)
     texts = [*make_texts(8, seed=3)[0], "", "never seen words"]
     np.testing.assert_array_equal(
         loaded.predict_proba(texts), result.classifier.predict_proba(texts)

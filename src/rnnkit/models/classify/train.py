@@ -181,6 +181,8 @@ def train_classifier(
         _new_classifier(cfg, train, train_path, seed + k, vectors)
         for k in range(cfg.train.ensemble)
     ]
+    for member in members:  # each member's run directory holds a plain network
+        member.config = dataclasses.replace(member.config, tfidf_member=False)
     wide = TfidfLogReg(len(members[0].labels)) if cfg.model.tfidf_member else None
     clf = members[0] if len(members) == 1 and wide is None else _ensemble(members, wide)
     size = cfg.data.batch_size or auto_batch_size(len(train))
@@ -281,8 +283,9 @@ class _Metrics:
 def _ensemble(members: Sequence[TextClassifier], wide: TfidfLogReg | None) -> TextClassifier:
     first = members[0]
     model = Ensemble([m.model for m in members if isinstance(m.model, Classifier)], wide)
+    config = dataclasses.replace(first.config, tfidf_member=wide is not None)
     return TextClassifier(
-        model, first.config, first.vocab, first.labels, first.pipeline, first.max_length,
+        model, config, first.vocab, first.labels, first.pipeline, first.max_length,
         first.truncate,
     )  # fmt: skip
 
