@@ -1,0 +1,406 @@
+"""The ASGI application of ``rnnkit serve``: routes, errors, limits, auth and metrics.
+
+Built on FastAPI (on Starlette): the request bodies are pydantic models, so every field is
+type-checked and bounded before a handler runs, and the OpenAPI schema (``/openapi.json``) and its
+docs page (``/docs``) come from the same declarations. The server that runs it is uvicorn (see
+:mod:`rnnkit.cli.serve`).
+
+Every error is a JSON body ``{"error": MESSAGE, "status": CODE}`` (plus ``"details"``, the
+validation errors, for a 422): malformed JSON is a 400, a missing or wrong token a 401, an unknown
+model or path a 404, a body over ``max_body_bytes`` a 413, a POST body not declared JSON a 415,
+wrong types and values over the other limits a 422, a request that outlives ``timeout_s`` a 503.
+The token, the content type and the body limit are checked by ASGI middleware before the body is
+parsed; the model name in a URL is only a key of the loaded models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from starlette.exceptions import HTTPException
+
+from rnnkit import __version__
+from rnnkit.errors import RnnkitError
+from rnnkit.serve.batching import MicroBatcher
+from rnnkit.serve.config import ServeConfig
+from rnnkit.serve.models import ServedModel
+
+__all__ = ["PAGE_FILES", "create_app"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# the web page's files: fixed names, read from the package once (no request names a file)
+PAGE_FILES = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+}
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+_STATIC = {"/health", "/ready", "/v1/models", "/metrics", "/openapi.json", "/docs", *PAGE_FILES}
+_PREDICT = re.compile(r"^/v1/models/[^/]+/predict$")
+MIN_TEMPERATURE = 0.01
+_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def _endpoint(path: str) -> str:
+    """The metrics label of ``path``: the route, never the raw path (bounded label values)."""
+    if path in _STATIC:
+        return path
+    return "/v1/models/{name}/predict" if _PREDICT.match(path) else "other"
+
+
+def _is_json(scope: Scope) -> bool:
+    """Whether the request says its body is JSON (``application/json`` or ``…+json``)."""
+    value: bytes = dict(scope["headers"]).get(b"content-type", b"")
+    media = value.split(b";")[0].strip().lower()
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
+
+
+def _error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message, "status": status}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], headers: Any = ()) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+class Metrics:
+    """The Prometheus metrics of one app (in a registry of its own)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "rnnkit_serve_requests",
+            "HTTP requests answered.",
+            ["method", "endpoint", "status"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "rnnkit_serve_errors",
+            "HTTP requests answered with a 4xx or 5xx status.",
+            ["endpoint", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "rnnkit_serve_request_duration_seconds",
+            "Time from request to response.",
+            ["endpoint"],
+            registry=self.registry,
+        )
+        self.batch_size = Histogram(
+            "rnnkit_serve_batch_size",
+            "Texts run through a model in one batch.",
+            ["model"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.batch_requests = Histogram(
+            "rnnkit_serve_batch_requests",
+            "Requests served by one batch.",
+            ["model"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.models = Gauge("rnnkit_serve_models", "Models loaded.", registry=self.registry)
+
+    def observer(self, model: str) -> Callable[[int, int], None]:
+        """What :class:`MicroBatcher` calls after each batch of ``model``."""
+
+        def observe(texts: int, requests: int) -> None:
+            self.batch_size.labels(model=model).observe(texts)
+            self.batch_requests.labels(model=model).observe(requests)
+
+        return observe
+
+
+class GuardMiddleware:
+    """Outermost layer: metrics of every request, then the token check and the body limit, before
+    anything parses the body."""
+
+    def __init__(self, app: ASGIApp, config: ServeConfig, metrics: Metrics) -> None:
+        self.app, self.config, self.metrics = app, config, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        endpoint = _endpoint(scope["path"])
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, send_status)
+        finally:
+            labels = {"endpoint": endpoint}
+            self.metrics.requests.labels(method=scope["method"], status=str(status), **labels).inc()
+            if status >= 400:
+                self.metrics.errors.labels(status=str(status), **labels).inc()
+            self.metrics.latency.labels(**labels).observe(time.perf_counter() - start)
+
+    def _authorized(self, scope: Scope) -> bool:
+        token = self.config.token
+        path = scope["path"]
+        if token is None or not (path.startswith("/v1/") or path == "/metrics"):
+            return True
+        header = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, given = header.partition(b" ")
+        # compare_digest whatever the scheme, so a wrong scheme takes as long as a wrong token
+        match = hmac.compare_digest(given.strip(), token.encode())
+        return match and scheme.lower() == b"bearer"
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._authorized(scope):
+            body = _error_body(401, "missing or wrong bearer token")
+            await _send_json(send, 401, body, [(b"www-authenticate", b"Bearer")])
+            return
+        if scope["method"] == "POST" and not _is_json(scope):
+            body = _error_body(415, "send the body as JSON (Content-Type: application/json)")
+            await _send_json(send, 415, body)
+            return
+        limit = self.config.max_body_bytes
+        too_large = _error_body(413, f"request body over {limit} bytes")
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _send_json(send, 413, too_large)
+            return
+        chunks, size = [], 0
+        while True:  # read the whole (bounded) body, then hand it on
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _send_json(send, 413, too_large)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _request_model(config: ServeConfig) -> type[BaseModel]:
+    """The body of ``POST /v1/models/{name}/predict``, bounded by ``config``."""
+    Text = Annotated[str, StringConstraints(max_length=config.max_chars)]
+
+    class PredictRequest(BaseModel):
+        """Texts to run through a model, and the options of its task. Give ``texts`` or, for a
+        language model, ``prompt`` (one text)."""
+
+        model_config = ConfigDict(extra="forbid", strict=True)
+
+        texts: list[Text] | None = Field(
+            None, min_length=1, max_length=config.max_texts, description="The inputs."
+        )
+        prompt: Text | None = Field(None, description="Language models: one prompt.")
+        explain: bool | None = Field(
+            None, description="Classifiers: also the tokens and their attention weights."
+        )
+        beam: int | None = Field(None, ge=1, le=config.max_beam, description="Translators.")
+        length: int | None = Field(
+            None, ge=0, le=config.max_length, description="Language models: tokens to generate."
+        )
+        temperature: float | None = Field(None, ge=0, le=100, description="Language models.")
+        top_k: int | None = Field(None, ge=1, description="Language models.")
+        top_p: float | None = Field(None, gt=0, le=1, description="Language models.")
+        seed: int | None = Field(None, ge=0, lt=2**63, description="Language models.")
+        condition: str | None = Field(
+            None, max_length=200, description="Label-conditioned language models: the label."
+        )
+
+        @field_validator("temperature")
+        @classmethod
+        def _temperature(cls, value: float | None) -> float | None:
+            # tinier temperatures overflow the tempered scores to inf: 0 is greedy already
+            if value is not None and 0 < value < MIN_TEMPERATURE:
+                raise ValueError(f"temperature must be 0 (greedy) or >= {MIN_TEMPERATURE}")
+            return value
+
+    return PredictRequest
+
+
+class PredictResponse(BaseModel):
+    """One result per text, in input order."""
+
+    model: str
+    results: list[dict[str, Any]]
+
+
+def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None) -> FastAPI:
+    """The ASGI app serving ``models`` (loaded, by name) under ``config``'s limits."""
+    cfg = config or ServeConfig()
+    metrics = Metrics()
+    metrics.models.set(len(models))
+    batchers = {
+        name: MicroBatcher(served, cfg.max_batch, cfg.max_wait_ms, metrics.observer(name))
+        for name, served in models.items()
+    }
+    state = {"draining": False}
+    static = resources.files("rnnkit.serve") / "static"
+    page = {route: (static / name).read_bytes() for route, (name, _) in PAGE_FILES.items()}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state["draining"] = True
+        for batcher in batchers.values():
+            await batcher.close()
+
+    app = FastAPI(
+        title="rnnkit serve",
+        version=__version__,
+        description="Recurrent NLP models over HTTP. With --token, /v1/… and /metrics need "
+        "`Authorization: Bearer TOKEN`.",
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    app.state.batchers = batchers
+    app.add_middleware(GuardMiddleware, config=cfg, metrics=metrics)
+    PredictRequest = _request_model(cfg)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(_error_body(400, "malformed JSON body"), status_code=400)
+        details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+        return JSONResponse(_error_body(422, "invalid request", details), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            _error_body(exc.status_code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(_error_body(500, "internal error"), status_code=500)
+
+    def _page(route: str) -> Callable[[], Awaitable[Response]]:
+        async def serve_file() -> Response:
+            return Response(page[route], media_type=PAGE_FILES[route][1], headers=PAGE_HEADERS)
+
+        return serve_file
+
+    for route in PAGE_FILES:
+        app.add_api_route(route, _page(route), methods=["GET"], include_in_schema=False)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        """Models are loaded and the server takes requests (503 while it shuts down)."""
+        if state["draining"]:
+            return JSONResponse(_error_body(503, "shutting down"), status_code=503)
+        return JSONResponse({"status": "ready", "models": sorted(models)})
+
+    @app.get("/v1/models")
+    async def list_models() -> dict[str, Any]:
+        """Every model served: name, task, labels or tags, config summary, weights' sha256 and
+        the scores of its metrics.json."""
+        return {"models": [models[name].info for name in sorted(models)]}
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        """Prometheus metrics: requests, errors, latency, batch sizes."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def predict(name: str, body: Any) -> dict[str, Any]:
+        """Run texts through model ``name``: classifier label and probabilities (tokens and
+        attention with ``explain``), tagger tokens and tags, translator translation (``beam``),
+        language model continuation (``length``, ``temperature``, ``top_k``, ``top_p``,
+        ``seed``)."""
+        served = models.get(name)
+        if served is None:
+            raise HTTPException(404, f"no model named {name!r}; GET /v1/models lists them")
+        fields = body.model_dump(exclude_none=True)
+        texts, prompt = fields.pop("texts", None), fields.pop("prompt", None)
+        if (texts is None) == (prompt is None):
+            raise HTTPException(422, 'give either "texts" or "prompt"')
+        if prompt is not None and served.task != "lm":
+            raise HTTPException(422, f'"prompt" is for language models; {name} is {served.task}')
+        extra = sorted(set(fields) - served.options)
+        if extra:
+            raise HTTPException(422, f"{', '.join(extra)}: not an option of {served.task} models")
+        if served.task == "lm":
+            fields.setdefault("length", min(100, cfg.max_length))
+        try:
+            raw = await asyncio.wait_for(
+                batchers[name].submit(texts if texts is not None else [prompt], fields),
+                cfg.timeout_s,
+            )
+        except TimeoutError:
+            raise HTTPException(503, f"no answer within {cfg.timeout_s} s") from None
+        except RnnkitError as err:  # e.g. an unknown condition of a language model
+            raise HTTPException(422, str(err)) from None
+        runner = served.runner
+        return {"model": name, "results": [runner.format(r, fields) for r in raw]}
+
+    # the body's class is made for this app's limits, so it is set here, not as an annotation
+    predict.__annotations__["body"] = PredictRequest
+    app.post("/v1/models/{name}/predict", response_model=PredictResponse)(predict)
+    return app
