@@ -74,7 +74,7 @@ def test_toml_errors_name_file_and_line(tmp_path):
     with pytest.raises(DataFormatError, match=r"bad\.toml:2:"):
         build_config(Outer, path)
     path.write_text("[model]\nsise = 3\n", encoding="utf-8")
-    with pytest.raises(DataFormatError, match="unknown keys"):
+    with pytest.raises(DataFormatError, match=r"unknown keys .*sise \(did you mean size\?\)"):
         build_config(Outer, path)
 
 
@@ -106,3 +106,27 @@ def test_train_config_takes_auto_epochs_and_patience_from_overrides():
         build_config(TrainConfig, overrides=["max_epochs=auto"])
     with pytest.raises(ConfigError, match="patience"):
         build_config(TrainConfig, overrides=["patience=0"])
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("train.max_epoch", "train.max_epochs"),  # a letter missing
+        ("trian.max_epochs", "train.max_epochs"),  # the section misspelt
+        ("train.lr", "train.optim.lr"),  # the section left out
+        ("optim.lr", "train.optim.lr"),
+        ("batch_size", "data.batch_size"),
+        ("model.hiden_size", "model.hidden_size"),
+    ],
+)
+def test_misspelt_key_suggests_the_closest(key, meant):
+    from rnnkit.models.tag import TagRunConfig
+
+    with pytest.raises(ConfigError, match=rf"--set {key}: no such option; did you mean {meant}\?"):
+        build_config(TagRunConfig, overrides=[f"{key}=3"])
+
+
+def test_no_suggestion_when_nothing_is_close():
+    with pytest.raises(ConfigError) as err:
+        build_config(Outer, overrides=["model.xyzzy=3"])
+    assert "did you mean" not in str(err.value) and "model.size" in str(err.value)

@@ -12,13 +12,14 @@ built in three layers, later ones winning:
 Override values are parsed by the field's type: ``int``, ``float``, ``bool`` (``true``/``false``,
 ``yes``/``no``, ``1``/``0``), ``str``, ``None`` (``none`` or ``null`` where the field allows it),
 and tuples as comma-separated items (``data.pipeline=lower,tweet``). A name that is not a field,
-or a value that does not parse, raises :class:`~rnnkit.errors.ConfigError` naming the key and
-listing the valid ones.
+or a value that does not parse, raises :class:`~rnnkit.errors.ConfigError` naming the key,
+suggesting the closest valid key and listing the valid ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import tomllib
 import types
@@ -33,6 +34,7 @@ from rnnkit.errors import ConfigError, DataFormatError
 __all__ = [
     "apply_overrides",
     "build_config",
+    "closest_key",
     "config_from_dict",
     "config_to_dict",
     "parse_override",
@@ -62,7 +64,8 @@ def config_from_dict(cls: type[C], data: Any, source: str | Path = "<config>", k
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise DataFormatError(source, f'unknown keys in "{where}": {", ".join(unknown)}')
+        named = ", ".join(f"{name}{_did_you_mean(name, list(fields))}" for name in unknown)
+        raise DataFormatError(source, f'unknown keys in "{where}": {named}')
     hints = typing.get_type_hints(cls)
     values = {}
     for name, value in data.items():
@@ -170,7 +173,9 @@ def _set(config: Any, path: list[str], raw: str, full: list[str]) -> Any:
     if head not in fields:
         prefix = ".".join(full[: len(full) - len(path)])
         valid = ", ".join(f"{prefix}.{f}" if prefix else f for f in fields)
-        raise ConfigError(f"--set {name}: no such option; valid here: {valid}")
+        close = closest_key(config, ".".join(path))
+        hint = f"; did you mean {prefix + '.' if prefix else ''}{close}?" if close else ""
+        raise ConfigError(f"--set {name}: no such option{hint} (valid here: {valid})")
     hint = typing.get_type_hints(type(config))[head]
     current = getattr(config, head)
     if len(path) > 1:
@@ -185,6 +190,46 @@ def _set(config: Any, path: list[str], raw: str, full: list[str]) -> Any:
         return dataclasses.replace(config, **{head: value})
     except (ConfigError, TypeError, ValueError) as err:
         raise ConfigError(f"--set {name}={raw}: {err}") from None
+
+
+def _leaf_keys(config: Any, prefix: str = "") -> list[str]:
+    """The dotted keys of every field of ``config`` that is not a section, sections' fields
+    included (``["max_epochs", "optim.lr", …]``)."""
+    keys = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            keys += _leaf_keys(value, f"{prefix}{f.name}.")
+        else:
+            keys.append(f"{prefix}{f.name}")
+    return keys
+
+
+def closest_key(config: Any, key: str) -> str | None:
+    """The key of ``config`` (dotted, as ``--set`` takes it) that a misspelt ``key`` most
+    likely meant: one ending in the same field name (``lr`` → ``optim.lr``), else the closest
+    by :func:`difflib.get_close_matches` (one whose field starts with the same letter first);
+    ``None`` when none is close."""
+    keys = _leaf_keys(config)
+    last = key.rsplit(".", 1)[-1]
+    same_name = [k for k in keys if k.rsplit(".", 1)[-1] == last]
+    if len(same_name) == 1:
+        return same_name[0]
+    return _closest(key, keys)
+
+
+def _closest(key: str, keys: list[str]) -> str | None:
+    close = difflib.get_close_matches(key, keys, n=3)
+    # a typo seldom changes the first letter: prefer a close key whose field starts with it
+    last = key.rsplit(".", 1)[-1]
+    first = [k for k in close if k.rsplit(".", 1)[-1][:1] == last[:1]]
+    best = first or close
+    return best[0] if best else None
+
+
+def _did_you_mean(name: str, valid: list[str]) -> str:
+    close = _closest(name, valid)
+    return f" (did you mean {close}?)" if close else ""
 
 
 def parse_override(raw: str, hint: Any, name: str = "value") -> Any:

@@ -14,8 +14,6 @@ SETS = [
     "model.embedding_dim=8",
     "model.hidden_size=8",
     "data.pipeline=lower,split",
-    "train.max_epochs=2",
-    "train.optim.lr=0.02",
     "train.progress=false",
     "train.plots=false",
     "train.device=cpu",
@@ -40,12 +38,19 @@ def trained(tmp_path_factory):
     dev = write_csv(tmp / "dev.csv", *make_texts(40, seed=2))
     out = tmp / "run"
     argv = ["train", "classify", "--train", str(train), "--dev", str(dev), "--out", str(out)]
+    argv += ["--epochs", "2", "--batch-size", "16", "--lr", "0.02"]
     for s in SETS:
         argv += ["--set", s]
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert not exc.value.code
     return tmp, out
+
+
+def test_shortcut_flags_land_in_config_json(trained):
+    config = json.loads((trained[1] / "config.json").read_text(encoding="utf-8"))
+    assert config["train"]["max_epochs"] == 2 and config["data"]["batch_size"] == 16
+    assert config["train"]["optim"]["lr"] == 0.02
 
 
 def test_evaluate_json_and_confusion_png(trained, capsys):
@@ -92,4 +97,16 @@ def test_unknown_override_names_the_valid_options(tmp_path, capsys):
     train = write_csv(tmp_path / "t.csv", ["a", "b"], ["x", "y"])
     argv = ["train", "classify", "--train", str(train), "--dev", str(train)]
     code, _, err = run([*argv, "--out", str(tmp_path / "r"), "--set", "model.hiden=3"], capsys)
-    assert code == 2 and "model.hidden_size" in err and not (tmp_path / "r").exists()
+    assert code == 2 and "did you mean model.hidden_size?" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_unseen_test_label_fails_before_training(tmp_path, capsys):
+    train = write_csv(tmp_path / "train.csv", *make_texts(40, seed=1))
+    test = write_csv(tmp_path / "test.csv", ["good film", "meh"], ["pos", "sarcastic"])
+    out = tmp_path / "run"
+    argv = ["train", "classify", "--train", str(train), "--dev", str(train), "--test", str(test)]
+    code, _, err = run([*argv, "--out", str(out), "--epochs", "1000"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "'sarcastic' never seen in training" in err and str(test) in err
+    assert not (out / "model.safetensors").exists() and not out.exists()

@@ -17,7 +17,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from rnnkit.cli.common import app
+from rnnkit.cli.common import app, interrupt_message
 from rnnkit.errors import RnnkitError
 
 __all__ = ["app", "main"]
@@ -39,13 +39,20 @@ def _show_info_logs() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``rnnkit`` script: user errors become one line and exit status 2."""
+    """Entry point of the ``rnnkit`` script: user errors become one line and exit status 2;
+    Ctrl-C exits with status 130 and says how to continue."""
     _show_info_logs()
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="rnnkit")
+        app(args=args, prog_name="rnnkit")
     except RnnkitError as err:
         print(f"rnnkit: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
-        print("rnnkit: interrupted", file=sys.stderr)
+        print(interrupt_message(args), file=sys.stderr)
         raise SystemExit(130) from None
+    except SystemExit as exit_:
+        # Typer turns Ctrl-C into a silent exit with status 130
+        if exit_.code == 130:
+            print(interrupt_message(args), file=sys.stderr)
+        raise

@@ -8,10 +8,14 @@ import sys
 from rich.table import Table
 
 from rnnkit.cli.common import (
+    BatchSizeOption,
     ConfigFile,
     DevFile,
+    DeviceOption,
+    EpochsOption,
     EvaluateArgs,
     InitFrom,
+    LrOption,
     OutDir,
     PredictArgs,
     ResumeFlag,
@@ -19,6 +23,7 @@ from rnnkit.cli.common import (
     SetOption,
     TaskHandlers,
     TestFile,
+    ThreadsOption,
     TrainArgs,
     TrainFile,
     console,
@@ -35,9 +40,14 @@ def train_classify(
     test: TestFile = None,
     config: ConfigFile = None,
     overrides: SetOption = None,
-    seed: SeedOption = 0,
+    seed: SeedOption = None,
     resume: ResumeFlag = False,
     init_from: InitFrom = None,
+    epochs: EpochsOption = None,
+    batch_size: BatchSizeOption = None,
+    lr: LrOption = None,
+    device: DeviceOption = None,
+    threads: ThreadsOption = None,
 ) -> None:
     """Train a text classifier (embeddings → RNN → pooling → MLP) on CSV/JSONL files.
 
@@ -51,12 +61,27 @@ def train_classify(
     Example: rnnkit train classify --train tweets:train --dev tweets:dev --test tweets:test
     --out runs/tweets --set model.hidden_size=64
     """
-    from rnnkit.config import build_config
     from rnnkit.models.classify import ClassifyRunConfig, train_classifier
     from rnnkit.training.metrics import report_table
 
-    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume, init_from)
-    cfg = build_config(ClassifyRunConfig, args.config, args.overrides)
+    args = TrainArgs.resolve(
+        ClassifyRunConfig,
+        train,
+        dev,
+        test,
+        out,
+        config,
+        overrides,
+        seed,
+        resume,
+        init_from,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        device=device,
+        threads=threads,
+    )
+    cfg = args.cfg
     result = train_classifier(
         args.train,
         args.dev,

@@ -8,25 +8,34 @@ RUN_DIR`` read the run's task from its ``config.json`` and call them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import shlex
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol, TypeVar
 
 import typer
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from rnnkit.training.recipe import TrainConfig
+
 __all__ = [
+    "TRAIN_FLAG_KEYS",
     "EvaluateArgs",
     "PredictArgs",
     "TaskHandlers",
     "TrainArgs",
     "app",
     "baseline_app",
+    "check_device",
     "console",
     "data_app",
     "diagnose_app",
     "embed_app",
+    "flag_overrides",
+    "interrupt_message",
     "plain",
     "register_task",
     "task_handlers",
@@ -68,7 +77,23 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override one option: section.field=value (repeatable)."),
 ]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed of weights and data order.")]
+SeedOption = Annotated[
+    int | None,
+    typer.Option("--seed", help="Seed of weights and data order (train.seed; default 0)."),
+]
+EpochsOption = Annotated[
+    int | None, typer.Option("--epochs", help="Epochs to train (train.max_epochs).")
+]
+BatchSizeOption = Annotated[
+    int | None, typer.Option("--batch-size", help="Examples per batch (data.batch_size).")
+]
+LrOption = Annotated[float | None, typer.Option("--lr", help="Learning rate (train.optim.lr).")]
+DeviceOption = Annotated[
+    str | None, typer.Option("--device", help="cpu, cuda, cuda:N or auto (train.device).")
+]
+ThreadsOption = Annotated[
+    int | None, typer.Option("--threads", help="PyTorch's CPU threads (train.threads).")
+]
 ResumeFlag = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run.")]
 InitFrom = Annotated[
     Path | None,
@@ -76,47 +101,135 @@ InitFrom = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class TrainArgs:
-    """The options every ``rnnkit train TASK`` takes, resolved (data-set names become paths)."""
+#: The ``--set`` key of each shortcut flag of ``rnnkit train TASK``.
+TRAIN_FLAG_KEYS: dict[str, str] = {
+    "--epochs": "train.max_epochs",
+    "--batch-size": "data.batch_size",
+    "--lr": "train.optim.lr",
+    "--device": "train.device",
+    "--threads": "train.threads",
+    "--seed": "train.seed",
+}
 
+
+class RunConfig(Protocol):
+    """What :class:`TrainArgs` needs of a task's configuration: its ``train`` section."""
+
+    @property
+    def train(self) -> TrainConfig: ...
+
+
+R = TypeVar("R", bound=RunConfig)
+
+
+@dataclass(frozen=True)
+class TrainArgs(Generic[R]):
+    """The options every ``rnnkit train TASK`` takes, resolved: the task's configuration built
+    and checked, data-set names turned into paths."""
+
+    cfg: R
     train: Path
     dev: Path
     test: Path | None
     out: Path
-    config: str | None
-    overrides: tuple[str, ...]
-    seed: int
     resume: bool
     init_from: Path | None
+
+    @property
+    def seed(self) -> int:
+        """The run's seed: ``--seed``, else ``train.seed`` of the configuration (default 0)."""
+        return self.cfg.train.seed
 
     @classmethod
     def resolve(
         cls,
+        config_class: type[R],
         train: str,
         dev: str,
         test: str | None,
         out: Path,
         config: str | None,
         overrides: list[str] | None,
-        seed: int,
+        seed: int | None,
         resume: bool,
         init_from: Path | None = None,
-    ) -> TrainArgs:
-        """Resolve ``NAME:SPLIT`` data-set specs to files (fetching them if needed)."""
+        *,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        lr: float | None = None,
+        device: str | None = None,
+        threads: int | None = None,
+    ) -> TrainArgs[R]:
+        """Build ``config_class``'s configuration (``--config``, then ``--set``, then the shortcut
+        flags as ``--set`` overrides, so that they show in ``config.json``); refuse a CUDA device
+        on a machine without one; then resolve ``NAME:SPLIT`` data-set specs to files (fetching
+        them if needed). Every check comes before anything is fetched or written."""
+        from rnnkit.config import build_config
         from rnnkit.data import datasets
 
+        flags = {
+            "--epochs": epochs,
+            "--batch-size": batch_size,
+            "--lr": lr,
+            "--device": device,
+            "--threads": threads,
+            "--seed": seed,
+        }
+        overrides = [*(overrides or ()), *flag_overrides(flags, overrides or ())]
+        cfg = build_config(config_class, config, overrides)
+        check_device(cfg.train.device)
         return cls(
+            cfg=cfg,
             train=datasets.resolve(train),
             dev=datasets.resolve(dev),
             test=datasets.resolve(test) if test is not None else None,
             out=out,
-            config=config,
-            overrides=tuple(overrides or ()),
-            seed=seed,
             resume=resume,
             init_from=init_from,
         )
+
+
+def flag_overrides(flags: Mapping[str, object], overrides: Sequence[str]) -> list[str]:
+    """The ``--set`` overrides that the given shortcut ``flags`` (``{"--epochs": 3, …}``,
+    ``None`` when not given) stand for; a flag given together with its own ``--set`` key is a
+    :class:`~rnnkit.errors.ConfigError`."""
+    from rnnkit.errors import ConfigError
+
+    keys = {o.partition("=")[0].strip() for o in overrides}
+    out = []
+    for flag, value in flags.items():
+        if value is None:
+            continue
+        key = TRAIN_FLAG_KEYS[flag]
+        if key in keys:
+            raise ConfigError(f"{flag} and --set {key} both given; use one of them")
+        out.append(f"{key}={value}")
+    return out
+
+
+def interrupt_message(argv: Sequence[str]) -> str:
+    """The line printed on Ctrl-C. For ``rnnkit train …``, the command that continues the run:
+    the same command line with ``--resume`` once ``--out`` holds a checkpoint, else the same
+    command line, which starts the run again."""
+    if not argv or argv[0] != "train":
+        return "rnnkit: interrupted"
+    from rnnkit.training.run import holds_run
+
+    out = next((b for a, b in itertools.pairwise(argv) if a == "--out"), None)
+    out = next((a.removeprefix("--out=") for a in argv if a.startswith("--out=")), out)
+    if out is None or not holds_run(out):
+        again = shlex.join(["rnnkit", *(a for a in argv if a != "--resume")])
+        return f"rnnkit: interrupted before the first checkpoint; start again with: {again}"
+    resume = [*argv] if "--resume" in argv else [*argv, "--resume"]
+    return f"rnnkit: interrupted; continue with: {shlex.join(['rnnkit', *resume])}"
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this machine lacks (``cuda`` without CUDA) or an unknown device name,
+    before a run writes anything."""
+    from rnnkit.training.device import resolve_device
+
+    resolve_device(device)
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,20 @@ from typing import Annotated
 import typer
 
 from rnnkit.cli.common import (
+    BatchSizeOption,
     ConfigFile,
     DevFile,
+    DeviceOption,
+    EpochsOption,
     EvaluateArgs,
+    LrOption,
     OutDir,
     ResumeFlag,
     SeedOption,
     SetOption,
     TaskHandlers,
     TestFile,
+    ThreadsOption,
     TrainArgs,
     TrainFile,
     app,
@@ -36,8 +41,13 @@ def train_lm_command(
     test: TestFile = None,
     config: ConfigFile = None,
     overrides: SetOption = None,
-    seed: SeedOption = 0,
+    seed: SeedOption = None,
     resume: ResumeFlag = False,
+    epochs: EpochsOption = None,
+    batch_size: BatchSizeOption = None,
+    lr: LrOption = None,
+    device: DeviceOption = None,
+    threads: ThreadsOption = None,
 ) -> None:
     """Train a language model (embeddings → stacked RNN → softmax) with truncated BPTT.
 
@@ -49,11 +59,25 @@ def train_lm_command(
     Example: rnnkit train lm --train ptb:train --dev ptb:dev --test ptb:test --out runs/ptb
     --config ptb-small
     """
-    from rnnkit.config import build_config
     from rnnkit.models.lm import LMRunConfig, train_lm
 
-    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
-    cfg = build_config(LMRunConfig, args.config, args.overrides)
+    args = TrainArgs.resolve(
+        LMRunConfig,
+        train,
+        dev,
+        test,
+        out,
+        config,
+        overrides,
+        seed,
+        resume,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        device=device,
+        threads=threads,
+    )
+    cfg = args.cfg
     result = train_lm(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
     )

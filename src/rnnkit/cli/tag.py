@@ -6,9 +6,13 @@ import json
 import sys
 
 from rnnkit.cli.common import (
+    BatchSizeOption,
     ConfigFile,
     DevFile,
+    DeviceOption,
+    EpochsOption,
     EvaluateArgs,
+    LrOption,
     OutDir,
     PredictArgs,
     ResumeFlag,
@@ -16,6 +20,7 @@ from rnnkit.cli.common import (
     SetOption,
     TaskHandlers,
     TestFile,
+    ThreadsOption,
     TrainArgs,
     TrainFile,
     console,
@@ -32,8 +37,13 @@ def train_tag(
     test: TestFile = None,
     config: ConfigFile = None,
     overrides: SetOption = None,
-    seed: SeedOption = 0,
+    seed: SeedOption = None,
     resume: ResumeFlag = False,
+    epochs: EpochsOption = None,
+    batch_size: BatchSizeOption = None,
+    lr: LrOption = None,
+    device: DeviceOption = None,
+    threads: ThreadsOption = None,
 ) -> None:
     """Train a sequence tagger (BiLSTM-CRF with character features) on CoNLL or CoNLL-U files.
 
@@ -45,12 +55,26 @@ def train_tag(
     Example: rnnkit train tag --train brown-upos:train --dev brown-upos:dev --test brown-upos:test
     --out runs/pos
     """
-    from rnnkit.config import build_config
     from rnnkit.models.tag import TagRunConfig, train_tagger
     from rnnkit.training.tag_metrics import tagging_tables
 
-    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
-    cfg = build_config(TagRunConfig, args.config, args.overrides)
+    args = TrainArgs.resolve(
+        TagRunConfig,
+        train,
+        dev,
+        test,
+        out,
+        config,
+        overrides,
+        seed,
+        resume,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        device=device,
+        threads=threads,
+    )
+    cfg = args.cfg
     result = train_tagger(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
     )

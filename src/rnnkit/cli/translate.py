@@ -11,10 +11,14 @@ from typing import Annotated
 import typer
 
 from rnnkit.cli.common import (
+    BatchSizeOption,
     ConfigFile,
     DevFile,
+    DeviceOption,
+    EpochsOption,
     EvaluateArgs,
     JsonFlag,
+    LrOption,
     OutDir,
     PredictArgs,
     ResumeFlag,
@@ -22,6 +26,7 @@ from rnnkit.cli.common import (
     SetOption,
     TaskHandlers,
     TestFile,
+    ThreadsOption,
     TrainArgs,
     TrainFile,
     app,
@@ -44,19 +49,38 @@ def train_translate(
     test: TestFile = None,
     config: ConfigFile = None,
     overrides: SetOption = None,
-    seed: SeedOption = 0,
+    seed: SeedOption = None,
     resume: ResumeFlag = False,
+    epochs: EpochsOption = None,
+    batch_size: BatchSizeOption = None,
+    lr: LrOption = None,
+    device: DeviceOption = None,
+    threads: ThreadsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Train an encoder-decoder with attention on source<TAB>target pairs; print BLEU and chrF.
 
     Example: rnnkit train translate --train bible-en-es:train --dev bible-en-es:dev --out runs/bible
     """
-    from rnnkit.config import build_config
     from rnnkit.models.translate import TranslateRunConfig, train_translator
 
-    args = TrainArgs.resolve(train, dev, test, out, config, overrides, seed, resume)
-    cfg = build_config(TranslateRunConfig, args.config, args.overrides)
+    args = TrainArgs.resolve(
+        TranslateRunConfig,
+        train,
+        dev,
+        test,
+        out,
+        config,
+        overrides,
+        seed,
+        resume,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        device=device,
+        threads=threads,
+    )
+    cfg = args.cfg
     result = train_translator(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test
     )
