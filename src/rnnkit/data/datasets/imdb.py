@@ -17,9 +17,9 @@ refuses a file whose labels do not follow the blocks.
 
 The converter writes ``train.csv``, ``dev.csv``, ``test.csv`` (header ``text,label``, labels
 ``negative``/``positive``): test is the official test half (25,000); dev is every review of the
-official train half whose index within that half (in package order) is 8 mod 10, data.md's dev
-rule (2,500); train is the rest (22,500). Each split is balanced. No review is dropped (418 are
-verbatim duplicates of another review, as in the original).
+official train half whose index within that half (in package order) is 8 mod 10, the dev rule of
+docs/design.md §6 rule (2,500); train is the rest (22,500). Each split is balanced. No review is
+dropped (418 are verbatim duplicates of another review, as in the original).
 
 Cleaning (:func:`clean`), so that each review is one line of plain text: the HTML line breaks
 ``<br />`` (in 29,200 reviews) become spaces; the characters U+0080–U+009F, which are

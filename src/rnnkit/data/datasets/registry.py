@@ -90,8 +90,8 @@ class Dataset:
 def split_of(index: int) -> str:
     """The split of item ``index`` (0-based, original order) for sets without an official split.
 
-    data.md's rule: ``index % 10 == 8`` → ``"dev"``, ``index % 10 == 9`` → ``"test"``, else
-    ``"train"``.
+    the rule of docs/design.md §6: ``index % 10 == 8`` → ``"dev"``, ``index % 10 == 9`` →
+    ``"test"``, else ``"train"``.
     """
     rest = index % 10
     return "dev" if rest == 8 else "test" if rest == 9 else "train"

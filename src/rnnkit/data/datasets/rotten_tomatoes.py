@@ -15,12 +15,12 @@ reviews and are left out.
 
 The converter writes ``train.csv``, ``dev.csv``, ``test.csv`` (header ``text,label``) from the
 12,808 snippets, ``fresh`` → ``positive`` and ``rotten`` → ``negative`` (as ``tweets`` and
-``imdb-reviews`` name them), split by data.md's rule over the snippet index in file order (10,248 /
-1,280 / 1,280). There is no official split; as rows come grouped by film, a film's snippets
-fall in all three splits. Each snippet becomes one line: the HTML entity ``&amp;`` that the
-scrape left (27 snippets) becomes ``&`` (all entities are unescaped), C1 controls from
-Windows-1252 bytes become those characters (one ``\\x85``, ``…``), and runs of white space
-(line breaks in 141 snippets) become one space. No snippet is dropped (56 texts occur twice).
+``imdb-reviews`` name them), split by the split rule of docs/design.md §6 over the snippet index in
+file order (10,248 / 1,280 / 1,280). There is no official split; as rows come grouped by film, a
+film's snippets fall in all three splits. Each snippet becomes one line: the HTML entity ``&amp;``
+that the scrape left (27 snippets) becomes ``&`` (all entities are unescaped), C1 controls from
+Windows-1252 bytes become those characters (one ``\\x85``, ``…``), and runs of white space (line
+breaks in 141 snippets) become one space. No snippet is dropped (56 texts occur twice).
 """
 
 from __future__ import annotations

