@@ -33,6 +33,8 @@ VARIANTS: dict[str, list[str]] = {
     "default": [],
     # four times the default budget (5,000 steps, 4 epochs on a large set), same schedule shape
     "x4": ["train.min_steps=20000", "train.auto_epochs=16"],
+    # twice the small-set budget
+    "steps10k": ["train.min_steps=10000"],
     # 2.4 times the step budget (four times the epochs on a large set)
     "steps12k": ["train.min_steps=12000", "train.auto_epochs=16"],
     # the defaults before this issue: 20 epochs, batches of 32, Adam 1e-3 halved on a plateau
