@@ -65,33 +65,14 @@ def train_classify(
     from rnnkit.training.metrics import report_table
 
     args = TrainArgs.resolve(
-        ClassifyRunConfig,
-        train,
-        dev,
-        test,
-        out,
-        config,
-        overrides,
-        seed,
-        resume,
-        init_from,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        device=device,
-        threads=threads,
-    )
+        ClassifyRunConfig, train, dev, test, out, config, overrides, seed, resume, init_from,
+        epochs=epochs, batch_size=batch_size, lr=lr, device=device, threads=threads,
+    )  # fmt: skip
     cfg = args.cfg
     result = train_classifier(
-        args.train,
-        args.dev,
-        args.out,
-        cfg,
-        args.seed,
-        args.resume,
-        test_path=args.test,
+        args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test,
         init_from=args.init_from,
-    )
+    )  # fmt: skip
     if len(result.steps) > 1:
         steps = Table("step", "trains", "seconds", title=f"{cfg.finetune.strategy} fine-tuning")
         for step in result.steps:

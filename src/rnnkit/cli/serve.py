@@ -76,23 +76,14 @@ def serve(
     from rnnkit.serve import ServeConfig, create_app, load_models
 
     config = ServeConfig(
-        max_batch=max_batch,
-        max_wait_ms=max_wait_ms,
-        max_body_bytes=max_body_bytes,
-        max_texts=max_texts,
-        max_chars=max_chars,
-        max_length=max_length,
-        max_beam=max_beam,
-        timeout_s=timeout,
-        token=token,
-    )
+        max_batch=max_batch, max_wait_ms=max_wait_ms, max_body_bytes=max_body_bytes,
+        max_texts=max_texts, max_chars=max_chars, max_length=max_length, max_beam=max_beam,
+        timeout_s=timeout, token=token,
+    )  # fmt: skip
     models = load_models(run_dirs)
     if not is_loopback(host) and token is None:
-        print(
-            f"rnnkit: warning: serving on {host} without --token: anyone who can reach this "
-            "address can use the models",
-            file=sys.stderr,
-        )
+        warning = f"serving on {host} without --token: anyone who can reach it can use the models"
+        print(f"rnnkit: warning: {warning}", file=sys.stderr)
     for served in models.values():
         print(f"rnnkit: serving {served.name} ({served.task})", file=sys.stderr)
     # uvicorn drains in-flight requests on SIGTERM, then raises the signal again under the

@@ -295,8 +295,6 @@ def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None
         for name, served in models.items()
     }
     state = {"draining": False}
-    static = resources.files("rnnkit.serve") / "static"
-    page = {route: (static / name).read_bytes() for route, (name, _) in PAGE_FILES.items()}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -315,7 +313,15 @@ def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None
     app.state.metrics = metrics
     app.state.batchers = batchers
     app.add_middleware(GuardMiddleware, config=cfg, metrics=metrics)
-    PredictRequest = _request_model(cfg)
+    _add_error_handlers(app)
+    _add_page(app)
+    _add_status_routes(app, models, metrics, state)
+    _add_predict_route(app, models, batchers, cfg)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error as ``{"error", "status"}`` JSON: malformed JSON 400, invalid fields 422."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -337,6 +343,12 @@ def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(_error_body(500, "internal error"), status_code=500)
 
+
+def _add_page(app: FastAPI) -> None:
+    """The web page's files (shipped in the package) at their routes."""
+    static = resources.files("rnnkit.serve") / "static"
+    page = {route: (static / name).read_bytes() for route, (name, _) in PAGE_FILES.items()}
+
     def _page(route: str) -> Callable[[], Awaitable[Response]]:
         async def serve_file() -> Response:
             return Response(page[route], media_type=PAGE_FILES[route][1], headers=PAGE_HEADERS)
@@ -345,6 +357,12 @@ def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None
 
     for route in PAGE_FILES:
         app.add_api_route(route, _page(route), methods=["GET"], include_in_schema=False)
+
+
+def _add_status_routes(
+    app: FastAPI, models: dict[str, ServedModel], metrics: Metrics, state: dict[str, bool]
+) -> None:
+    """``/health``, ``/ready``, ``/v1/models`` and ``/metrics``."""
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -368,6 +386,15 @@ def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None
     async def prometheus() -> Response:
         """Prometheus metrics: requests, errors, latency, batch sizes."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _add_predict_route(
+    app: FastAPI,
+    models: dict[str, ServedModel],
+    batchers: dict[str, MicroBatcher],
+    cfg: ServeConfig,
+) -> None:
+    """``POST /v1/models/{name}/predict``, its body checked against ``cfg``'s limits."""
 
     async def predict(name: str, body: Any) -> dict[str, Any]:
         """Run texts through model ``name``: classifier label and probabilities (tokens and
@@ -401,6 +428,5 @@ def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None
         return {"model": name, "results": [runner.format(r, fields) for r in raw]}
 
     # the body's class is made for this app's limits, so it is set here, not as an annotation
-    predict.__annotations__["body"] = PredictRequest
+    predict.__annotations__["body"] = _request_model(cfg)
     app.post("/v1/models/{name}/predict", response_model=PredictResponse)(predict)
-    return app

@@ -175,14 +175,7 @@ def train_classifier(
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
     train, dev = read_classification(train_path), read_classification(dev_path)
     test = read_classification(test_path) if test_path is not None else None
-    if vectors is None and cfg.model.embeddings is not None:
-        vectors = read_vectors(cfg.model.embeddings)  # once, for every member
-    members = [
-        _new_classifier(cfg, train, train_path, seed + k, vectors)
-        for k in range(cfg.train.ensemble)
-    ]
-    for member in members:  # each member's run directory holds a plain network
-        member.config = dataclasses.replace(member.config, tfidf_member=False)
+    members = _new_members(cfg, train, train_path, seed, vectors)
     wide = TfidfLogReg(len(members[0].labels)) if cfg.model.tfidf_member else None
     clf = members[0] if len(members) == 1 and wide is None else _ensemble(members, wide)
     size = cfg.data.batch_size or auto_batch_size(len(train))
@@ -204,8 +197,7 @@ def train_classifier(
         seconds, steps, transfer = _fit_members(run, members, cfg, train_cfg, batches, init_from)
     if wide is not None:
         start = time.perf_counter()
-        fitted = fit_tfidf_logreg(len(clf.labels), batches[0], batches[1], seed)
-        wide.load_state_dict(fitted.state_dict())
+        wide.load_state_dict(fit_tfidf_logreg(len(clf.labels), *batches, seed).state_dict())
         seconds += time.perf_counter() - start
     dev_report = evaluate_classifier(clf, dev, dev_path)
     test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
@@ -214,6 +206,25 @@ def train_classifier(
 
 
 Batches = tuple[list[PaddedBatch], list[PaddedBatch]]
+
+
+def _new_members(
+    cfg: ClassifyRunConfig,
+    train: list[TextExample],
+    train_path: str | Path,
+    seed: int,
+    vectors: WordVectors | None,
+) -> list[TextClassifier]:
+    """The ``train.ensemble`` untrained networks, seeds ``seed, seed + 1, …`` (the word vectors
+    read once); each one's own config is a plain network's (no TF-IDF member)."""
+    if vectors is None and cfg.model.embeddings is not None:
+        vectors = read_vectors(cfg.model.embeddings)
+    members = []
+    for k in range(cfg.train.ensemble):
+        member = _new_classifier(cfg, train, train_path, seed + k, vectors)
+        member.config = dataclasses.replace(member.config, tfidf_member=False)
+        members.append(member)
+    return members
 
 
 def _fit(
