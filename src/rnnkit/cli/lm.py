@@ -62,21 +62,9 @@ def train_lm_command(
     from rnnkit.models.lm import LMRunConfig, train_lm
 
     args = TrainArgs.resolve(
-        LMRunConfig,
-        train,
-        dev,
-        test,
-        out,
-        config,
-        overrides,
-        seed,
-        resume,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        device=device,
-        threads=threads,
-    )
+        LMRunConfig, train, dev, test, out, config, overrides, seed, resume,
+        epochs=epochs, batch_size=batch_size, lr=lr, device=device, threads=threads,
+    )  # fmt: skip
     cfg = args.cfg
     result = train_lm(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test

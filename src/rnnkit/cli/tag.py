@@ -59,21 +59,9 @@ def train_tag(
     from rnnkit.training.tag_metrics import tagging_tables
 
     args = TrainArgs.resolve(
-        TagRunConfig,
-        train,
-        dev,
-        test,
-        out,
-        config,
-        overrides,
-        seed,
-        resume,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        device=device,
-        threads=threads,
-    )
+        TagRunConfig, train, dev, test, out, config, overrides, seed, resume,
+        epochs=epochs, batch_size=batch_size, lr=lr, device=device, threads=threads,
+    )  # fmt: skip
     cfg = args.cfg
     result = train_tagger(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test

@@ -65,21 +65,9 @@ def train_translate(
     from rnnkit.models.translate import TranslateRunConfig, train_translator
 
     args = TrainArgs.resolve(
-        TranslateRunConfig,
-        train,
-        dev,
-        test,
-        out,
-        config,
-        overrides,
-        seed,
-        resume,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        device=device,
-        threads=threads,
-    )
+        TranslateRunConfig, train, dev, test, out, config, overrides, seed, resume,
+        epochs=epochs, batch_size=batch_size, lr=lr, device=device, threads=threads,
+    )  # fmt: skip
     cfg = args.cfg
     result = train_translator(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test

@@ -496,7 +496,6 @@ def make_cell(
     check_cell_options(mode, nonlinearity, init, forget_bias)
     if mode in ("gru", "gru-cho"):
         return GRUCell(input_size, hidden_size, mode=mode, init=init)
-    cls = CELL_CLASSES[mode]
-    return cls(
+    return CELL_CLASSES[mode](
         input_size, hidden_size, nonlinearity=nonlinearity, init=init, forget_bias=forget_bias
     )

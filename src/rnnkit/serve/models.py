@@ -13,7 +13,6 @@ request gets, with that request's options (a classifier's ``explain``).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.errors import ConfigError, RnnkitError
-from rnnkit.fileio import read_json
+from rnnkit.fileio import read_json, sha256_file
 
 __all__ = [
     "NAME_PATTERN",
@@ -140,16 +139,6 @@ def runner_for(task: str) -> TaskRunner:
     return _RUNNERS[task]
 
 
-def _sha256(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _scores(run_dir: Path) -> dict[str, Any] | None:
     """The numbers of ``metrics.json``: each split's scalar scores and the top-level ones."""
     path = run_dir / "metrics.json"
@@ -208,13 +197,14 @@ class ServedModel:
         task = str(doc["task"])
         runner_for(task)
         model = rnnkit.load(run_dir)
+        weights = run_dir / WEIGHTS_FILE
         info: dict[str, Any] = {
             "name": name,
             "task": task,
             "format": doc.get("format"),
             "rnnkit_version": doc.get("rnnkit_version"),
             "config": _summary(doc.get("model")),
-            "sha256": _sha256(run_dir / WEIGHTS_FILE),
+            "sha256": sha256_file(weights) if weights.is_file() else None,
             "metrics": _scores(run_dir),
         }
         if task == "tag":

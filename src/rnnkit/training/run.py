@@ -17,7 +17,6 @@ Every task (classify, tag, lm, translate, and a fine-tuning plan) goes through
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any, Protocol
 from torch import nn
 
 from rnnkit.errors import ConfigError
-from rnnkit.fileio import read_json, write_json
+from rnnkit.fileio import read_json, sha256_file, write_json
 from rnnkit.training.checkpoint import has_checkpoint
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "RunArtifactLike",
     "TrainingRun",
     "check_run_dir",
-    "file_sha256",
     "holds_run",
 ]
 
@@ -89,15 +87,6 @@ def check_run_dir(out_dir: str | Path, resume: bool) -> None:
         )
 
 
-def file_sha256(path: str | Path) -> str:
-    """The sha256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class FitResult:
     """Seconds of training (summed over interrupted parts and plan steps), the plan's steps,
@@ -133,7 +122,7 @@ class TrainingRun:
         self.out_dir = Path(out_dir)
         self.artifact = artifact
         self.resume = resume
-        hashes = {name: file_sha256(path) for name, path in inputs.items()}
+        hashes = {name: sha256_file(path) for name, path in inputs.items()}
         self.extra: dict[str, Any] = {**extra, "inputs": hashes}
 
     def start(self) -> None:

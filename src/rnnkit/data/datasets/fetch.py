@@ -13,7 +13,6 @@ without touching the network.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -30,6 +29,7 @@ from typing import Literal
 from rich.console import Console
 
 from rnnkit.errors import FetchError
+from rnnkit.fileio import sha256_file
 
 ClientName = Literal["pip", "npm", "apt"]
 
@@ -84,15 +84,6 @@ def cache_root() -> Path:
 def package_dir(pkg: Package) -> Path:
     """Where the unpacked tree of ``pkg`` lives in the cache (it may not exist yet)."""
     return cache_root() / "packages" / pkg.client / f"{pkg.name}-{pkg.version}"
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch_package(pkg: Package) -> Path:
