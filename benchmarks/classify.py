@@ -60,9 +60,13 @@ ROWS: dict[str, list[str]] = {
 
 
 #: Stratified slices of large sets: every k-th row of each split (``imdb-2k``: 2,045 / 500 /
-#: 2,084 reviews), for the runs a 2-core machine cannot afford on the whole set.
+#: 2,084 reviews), for the runs a 2-core machine cannot afford on the whole set; the small
+#: ``tweets`` slices (1,018 and 5,088 labelled tweets, a quarter of dev, the whole test split)
+#: are the small-data evidence of issue "Defaults that fit the data".
 SLICES: dict[str, tuple[str, dict[str, int]]] = {
     "imdb-2k": ("imdb-reviews", {"train": 11, "dev": 5, "test": 12}),
+    "tweets-1k": ("tweets", {"train": 30, "dev": 4, "test": 1}),
+    "tweets-5k": ("tweets", {"train": 6, "dev": 4, "test": 1}),
 }
 
 

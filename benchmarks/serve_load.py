@@ -1,24 +1,27 @@
 """``rnnkit serve`` under load (issue 17): a bounded load test on loopback only.
 
-Starts ``rnnkit serve clf=RUN_DIR`` in a process of its own on a free loopback port, once with
-micro-batching on (``--max-batch 32``) and once off (``--max-batch 1``); for 1, 8 and 32
-concurrent clients (and 64 with ``--full``) httpx ``AsyncClient`` tasks send predict requests of
-one text each for ``--seconds`` (each level stops by itself), then the server is stopped with
-SIGTERM. Reports requests/s, p50/p95/p99 latency, errors (non-200 answers and transport
-failures), the mean latency the app itself measured and the mean batch it ran (both from its
-/metrics; the app's latency leaves out time in the kernel's and uvicorn's queues), the CPU the
-server process and this client process used (percent of one core, all threads), and the
-server's resident memory before and after each level.
+Starts ``rnnkit serve clf=RUN_DIR`` processes on free loopback ports, with micro-batching on
+(``--batched``, default ``--max-batch 32 --max-wait-ms 0``) and off (``--max-batch 1``); for
+each level of concurrent clients (``--levels``, default 1, 8, 32, 64) httpx ``AsyncClient``
+tasks send predict requests of one text each for ``--seconds`` to one server, then to the next,
+``--reps`` times, the order reversed on every other repetition (so a drift in the machine's load
+lands on every side); every level stops by itself, and the servers are stopped with SIGTERM at
+the end. Reports per measurement requests/s, p50/p95/p99 latency, errors (non-200 answers and
+transport failures), the mean latency the app itself measured and the mean batch it ran (both
+from its /metrics; the app's latency leaves out time in the kernel's and uvicorn's queues), the
+CPU the server process and this client process used (percent of one core, all threads), and the
+server's resident memory before and after; then per level the ratios of each batched side
+against off over all repetitions.
 
 The clients run in this process, on the same machine as the server: on a small machine they take
 CPU from it, so the numbers are a lower bound of what the server does alone.
 
-Run (one torch thread in the server)::
+Run (one torch thread in each server)::
 
     OMP_NUM_THREADS=1 python benchmarks/serve_load.py runs/classify/rotten-tomatoes/rnn-seed0 \\
-        --seconds 10
+        --levels 1,32,64 --seconds 30
 
-Prints a Markdown table (and writes it as JSON with ``--json PATH``).
+Prints two Markdown tables (and writes the rows as JSON with ``--json PATH``).
 """
 
 from __future__ import annotations
@@ -181,59 +184,113 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def measure(
+    proc: subprocess.Popen[bytes], url: str, max_batch: int, clients: int, seconds: float
+) -> dict[str, Any]:
+    """One level of load against one server: the row of the table (latencies kept under
+    ``"latencies"`` for the ratios)."""
+    rss_start = rss_mib(proc.pid)
+    before = metric_totals(url)
+    server0, client0, wall0 = cpu_seconds(proc.pid), time.process_time(), time.monotonic()
+    got = asyncio.run(load(url, clients, seconds))
+    server1, client1, wall1 = cpu_seconds(proc.pid), time.process_time(), time.monotonic()
+    after = metric_totals(url)
+    done = {key: after[key] - before[key] for key in after}
+    lat = got["latencies"]
+    return {
+        "max_batch": max_batch,
+        "clients": clients,
+        "requests": len(lat),
+        "elapsed": got["elapsed"],
+        "rps": len(lat) / got["elapsed"],
+        "p50_ms": 1000 * percentile(lat, 50),
+        "p95_ms": 1000 * percentile(lat, 95),
+        "p99_ms": 1000 * percentile(lat, 99),
+        "mean_ms": 1000 * statistics.fmean(lat) if lat else float("nan"),
+        "errors": got["errors"],
+        "server_mean_ms": 1000 * done["seconds"] / max(1.0, done["requests"]),
+        "mean_batch": done["texts"] / max(1.0, done["batches"]),
+        "server_cpu_pct": 100 * (server1 - server0) / (wall1 - wall0),
+        "client_cpu_pct": 100 * (client1 - client0) / (wall1 - wall0),
+        "rss_start_mib": rss_start,
+        "rss_end_mib": rss_mib(proc.pid),
+        "latencies": lat,
+    }
+
+
+Side = tuple[int, float]  # a server's --max-batch and --max-wait-ms
+OFF: Side = (1, 0.0)
+
+
 def run(
-    run_dir: str,
-    max_batch: int,
-    max_wait_ms: float,
-    levels: list[int],
-    seconds: float,
-    threads: int,
+    run_dir: str, sides: list[Side], levels: list[int], seconds: float, threads: int, reps: int
 ) -> list[dict[str, Any]]:
-    proc, url = start_server(run_dir, max_batch, max_wait_ms, threads)
+    """A server per side, all started at once (micro-batching off is ``--max-batch 1``),
+    measured in turn at each level, ``reps`` times, the order of the sides reversed on every
+    other repetition."""
+    servers = {side: start_server(run_dir, *side, threads) for side in sides}
     rows: list[dict[str, Any]] = []
     try:
-        for _ in range(3):  # warm-up: the first requests pay for lazy initialisation
-            httpx.post(f"{url}/v1/models/{MODEL}/predict", json={"texts": TEXTS}, timeout=30)
+        for _, url in servers.values():
+            for _ in range(3):  # warm-up: the first requests pay for lazy initialisation
+                httpx.post(f"{url}/v1/models/{MODEL}/predict", json={"texts": TEXTS}, timeout=30)
         for clients in levels:
-            rss_start = rss_mib(proc.pid)
-            before = metric_totals(url)
-            server0, client0, wall0 = cpu_seconds(proc.pid), time.process_time(), time.monotonic()
-            got = asyncio.run(load(url, clients, seconds))
-            server1, client1, wall1 = cpu_seconds(proc.pid), time.process_time(), time.monotonic()
-            after = metric_totals(url)
-            done = {key: after[key] - before[key] for key in after}
-            lat = got["latencies"]
-            row = {
-                "max_batch": max_batch,
-                "max_wait_ms": max_wait_ms,
-                "clients": clients,
-                "requests": len(lat),
-                "rps": len(lat) / got["elapsed"],
-                "p50_ms": 1000 * percentile(lat, 50),
-                "p95_ms": 1000 * percentile(lat, 95),
-                "p99_ms": 1000 * percentile(lat, 99),
-                "mean_ms": 1000 * statistics.fmean(lat) if lat else float("nan"),
-                "errors": got["errors"],
-                "server_mean_ms": 1000 * done["seconds"] / max(1.0, done["requests"]),
-                "mean_batch": done["texts"] / max(1.0, done["batches"]),
-                "server_cpu_pct": 100 * (server1 - server0) / (wall1 - wall0),
-                "client_cpu_pct": 100 * (client1 - client0) / (wall1 - wall0),
-                "rss_start_mib": rss_start,
-                "rss_end_mib": rss_mib(proc.pid),
-            }
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
+            for rep in range(reps):
+                for side in sides if rep % 2 == 0 else sides[::-1]:
+                    proc, url = servers[side]
+                    row = measure(proc, url, side[0], clients, seconds)
+                    row["max_wait_ms"], row["rep"] = side[1], rep
+                    rows.append(row)
+                    shown = {k: v for k, v in row.items() if k != "latencies"}
+                    print(json.dumps(shown), file=sys.stderr, flush=True)
     finally:
-        code = stop_server(proc)
-    print(f"server (--max-batch {max_batch}) exited with {code}", file=sys.stderr)
+        for side, (proc, _) in servers.items():
+            code = stop_server(proc)
+            print(f"server {side} exited with {code}", file=sys.stderr)
     return rows
+
+
+def _pooled(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Requests/s, p50 and p95 (ms) and errors over several measurements."""
+    lat = [x for r in rows for x in r["latencies"]]
+    return {
+        "rps": len(lat) / sum(r["elapsed"] for r in rows),
+        "p50": 1000 * percentile(lat, 50),
+        "p95": 1000 * percentile(lat, 95),
+        "errors": sum(r["errors"] for r in rows),
+    }
+
+
+def ratios(rows: list[dict[str, Any]]) -> str:
+    """Per level and batched side, against micro-batching off over all repetitions:
+    requests/s (on / off) and p50, p95 latency (off / on: above 1 means on answers faster)."""
+    lines = [
+        "| clients | micro-batching | requests/s on / off | requests/s on/off "
+        "| p50 ms on / off | p50 off/on | p95 ms on / off | p95 off/on | errors on / off |",
+        "|---:|---|---|---:|---|---:|---|---:|---|",
+    ]
+    sides = sorted({(r["max_batch"], r["max_wait_ms"]) for r in rows} - {OFF})
+    for clients in sorted({r["clients"] for r in rows}):
+        level = [r for r in rows if r["clients"] == clients]
+        off = _pooled([r for r in level if (r["max_batch"], r["max_wait_ms"]) == OFF])
+        for side in sides:
+            on = _pooled([r for r in level if (r["max_batch"], r["max_wait_ms"]) == side])
+            lines.append(
+                f"| {clients} | `--max-batch {side[0]} --max-wait-ms {side[1]:g}` "
+                f"| {on['rps']:.1f} / {off['rps']:.1f} | {on['rps'] / off['rps']:.2f} "
+                f"| {on['p50']:.1f} / {off['p50']:.1f} | {off['p50'] / on['p50']:.2f} "
+                f"| {on['p95']:.1f} / {off['p95']:.1f} | {off['p95'] / on['p95']:.2f} "
+                f"| {on['errors']} / {off['errors']} |"
+            )
+    return "\n".join(lines)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| micro-batching | clients | requests | requests/s | p50 ms | p95 ms | p99 ms | errors "
+        "| micro-batching | clients | rep | requests | requests/s | p50 ms | p95 ms | p99 ms "
+        "| errors "
         "| app mean ms | mean batch | server CPU % | client CPU % | server RSS start → end (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         mode = (
@@ -242,7 +299,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             else "off (`--max-batch 1`)"
         )
         lines.append(
-            f"| {mode} | {r['clients']} | {r['requests']} | {r['rps']:.1f} | {r['p50_ms']:.1f} "
+            f"| {mode} | {r['clients']} | {r['rep']} | {r['requests']} | {r['rps']:.1f} "
+            f"| {r['p50_ms']:.1f} "
             f"| {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['server_mean_ms']:.1f} "
             f"| {r['mean_batch']:.2f} "
             f"| {r['server_cpu_pct']:.0f} | {r['client_cpu_pct']:.0f} "
@@ -254,23 +312,31 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("run_dir", help="a trained classifier's run directory")
-    parser.add_argument("--seconds", type=float, default=30.0, help="per concurrency level")
-    parser.add_argument("--full", action="store_true", help="also 64 concurrent clients")
+    parser.add_argument("--seconds", type=float, default=30.0, help="per level and side")
+    parser.add_argument("--levels", default="1,8,32,64", help="concurrent clients, comma-separated")
+    parser.add_argument("--reps", type=int, default=2, help="measurements per level and side")
     parser.add_argument(
-        "--max-wait-ms", type=float, default=5.0, help="the server's batch wait (its default: 5)"
+        "--batched",
+        default="32:0",
+        help="the micro-batching servers to compare with --max-batch 1, each "
+        "MAX_BATCH:MAX_WAIT_MS, comma-separated",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the server")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     if not (Path(args.run_dir) / "config.json").is_file():
         parser.error(f"{args.run_dir} is not a run directory (no config.json)")
-    levels = [1, 8, 32, 64] if args.full else [1, 8, 32]
-    rows: list[dict[str, Any]] = []
-    for max_batch in (32, 1):
-        rows += run(args.run_dir, max_batch, args.max_wait_ms, levels, args.seconds, args.threads)
+    levels = [int(x) for x in args.levels.split(",")]
+    sides: list[Side] = [
+        (int(b), float(w)) for b, w in (x.split(":") for x in args.batched.split(","))
+    ]
+    rows = run(args.run_dir, [*sides, OFF], levels, args.seconds, args.threads, args.reps)
     print(table(rows))
+    print()
+    print(ratios(rows))
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1) + "\n")
+        shown = [{k: v for k, v in r.items() if k != "latencies"} for r in rows]
+        args.json.write_text(json.dumps(shown, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -31,8 +31,15 @@ from typing import Any
 
 VARIANTS: dict[str, list[str]] = {
     "default": [],
-    # four times the default budget (5,000 steps, 4 epochs on a large set), same schedule shape
+    # four times the default budget with pretrained vectors (5,000 steps, 4 epochs on a large
+    # set), same schedule shape
     "x4": ["train.min_steps=20000", "train.auto_epochs=16"],
+    # four times the default budget of embeddings trained from scratch (10,000 steps): the sets
+    # GloVe does not cover (ja-ner, ud-he-htb)
+    "x4-scratch": ["train.min_steps=40000", "train.auto_epochs=16"],
+    # English without GloVe: does a scratch table need the larger budget?
+    "scratch": ["model.embeddings=none"],
+    "scratch-5k": ["model.embeddings=none", "train.min_steps=5000"],
     # twice the small-set budget
     "steps10k": ["train.min_steps=10000"],
     # 2.4 times the step budget (four times the epochs on a large set)

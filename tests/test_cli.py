@@ -98,3 +98,24 @@ def test_data_distant_writes_a_classification_csv(tmp_path, capsys):
     rows = [(e.text, e.label) for e in read_classification(out)]
     assert rows == [("good game", ":)"), ("awful", ":("), ("yay", ":)"), ("yay", ":D")]
     assert "4 examples" in stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "classify", "--bogus"],
+        ["train", "lm", "--train", "a.txt", "--dev", "b.txt"],
+        ["evaluate"],
+        ["generate", "runs/x", "--length", "-3"],
+        ["frob"],
+        ["config", "show"],
+        ["embed", "neighbors", "v.txt"],
+    ],
+)
+def test_usage_errors_are_one_line_too(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("rnnkit: error: rnnkit")
+    assert err.rstrip().endswith(" -h)")

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
+import json
+import math
 import re
 import tomllib
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,11 +36,16 @@ from typing import Any, TypeVar
 from rnnkit.errors import ConfigError, DataFormatError
 
 __all__ = [
+    "KeyDoc",
     "apply_overrides",
     "build_config",
     "closest_key",
     "config_from_dict",
     "config_to_dict",
+    "config_toml",
+    "describe_config",
+    "field_help",
+    "given_keys",
     "parse_override",
     "read_config_file",
     "shipped_configs",
@@ -140,6 +149,23 @@ def build_config(
     return apply_overrides(config, overrides)
 
 
+def given_keys(config_file: str | Path | None = None, overrides: Iterable[str] = ()) -> set[str]:
+    """The dotted keys (``model.hidden_size``) that ``config_file`` or ``overrides`` set: what
+    the user chose, as opposed to defaults."""
+    keys = {".".join(_split(o)[0]) for o in overrides}
+    if config_file is not None:
+        keys |= set(_dotted(read_config_file(config_file)[0]))
+    return keys
+
+
+def _dotted(tables: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    for key, value in tables.items():
+        if isinstance(value, Mapping):
+            yield from _dotted(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
 def _merge(into: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(into)
     for key, value in update.items():
@@ -192,17 +218,10 @@ def _set(config: Any, path: list[str], raw: str, full: list[str]) -> Any:
         raise ConfigError(f"--set {name}={raw}: {err}") from None
 
 
-def _leaf_keys(config: Any, prefix: str = "") -> list[str]:
+def _leaf_keys(config: Any) -> list[str]:
     """The dotted keys of every field of ``config`` that is not a section, sections' fields
     included (``["max_epochs", "optim.lr", …]``)."""
-    keys = []
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            keys += _leaf_keys(value, f"{prefix}{f.name}.")
-        else:
-            keys.append(f"{prefix}{f.name}")
-    return keys
+    return [key for key, _, _, value in _walk(config) if not dataclasses.is_dataclass(value)]
 
 
 def closest_key(config: Any, key: str) -> str | None:
@@ -275,3 +294,147 @@ def parse_override(raw: str, hint: Any, name: str = "value") -> Any:
     if hint is str:
         return raw
     raise ConfigError(f"--set {name}: options of type {hint} cannot be set from the command line")
+
+
+# -- documentation of the keys: rnnkit config show / init ------------------------------------
+
+_SECTION_HEADER = re.compile(r"^(Args|Arguments|Attributes|Fields):\s*$")
+_ENTRY = re.compile(r"^(\w+(?:,\s*\w+)*)(?:\s*\([^)]*\))?:\s*(.*)$")
+_ROLE = re.compile(r":\w+:`~?([^`]+)`")
+
+
+@dataclass(frozen=True)
+class KeyDoc:
+    """One key of a configuration as ``rnnkit config show`` lists it: the dotted ``key`` that
+    ``--set`` takes, its ``type`` as written in the dataclass, its ``default`` value and one
+    line of ``help`` from the dataclass docstring."""
+
+    key: str
+    type: str
+    default: Any
+    help: str
+
+
+def field_help(cls: type) -> dict[str, str]:
+    """One line of help per field of the dataclass ``cls``, from the ``Args:`` (or
+    ``Attributes:``) section of its docstring (Google style: ``name: text``, continuation lines
+    indented deeper; ``a, b: text`` documents two fields): the entry's first sentence, reST
+    roles and literals reduced to text."""
+    doc = inspect.cleandoc(cls.__doc__ or "")
+    entries: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    in_section, indent = False, 0
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if _SECTION_HEADER.match(line):
+            in_section, indent, current = True, -1, None
+            continue
+        if not in_section:
+            continue
+        depth = len(line) - len(line.lstrip())
+        if stripped and depth == 0:
+            in_section, current = False, None  # the section ended
+            continue
+        found = _ENTRY.match(stripped)
+        if found and (indent < 0 or depth == indent):
+            indent = depth
+            current = [found.group(2)]
+            for name in re.split(r",\s*", found.group(1)):
+                entries[name] = current
+        elif stripped and current is not None:
+            current.append(stripped)
+    return {name: _first_sentence(" ".join(words)) for name, words in entries.items()}
+
+
+def _first_sentence(text: str) -> str:
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text).replace("``", "")
+    text = re.sub(r"\s+", " ", text).strip()
+    cut = re.search(r"(?<!e\.g)(?<!i\.e)(?<!et al)\.\s+(?=[A-Z(])", text)
+    return text[: cut.start() + 1] if cut else text
+
+
+def _type_name(hint: Any) -> str:
+    if isinstance(hint, type) and not typing.get_args(hint):
+        return "none" if hint is type(None) else hint.__name__
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return " | ".join(_type_name(a) for a in typing.get_args(hint))
+    if typing.get_origin(hint) is typing.Literal:
+        return " | ".join(json.dumps(a) for a in typing.get_args(hint))
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"tuple[{_type_name(args[0])}, ...]"
+        return f"tuple[{', '.join(_type_name(a) for a in args)}]"
+    return str(hint).replace("typing.", "")
+
+
+def _walk(config: Any, prefix: str = "") -> Iterator[tuple[str, Any, Any, Any]]:
+    """``(dotted key, the dataclass holding the field, the field's type hint, its value)`` of
+    each field of ``config``, sections' fields included, depth first in field order; a section
+    yields itself, then its fields."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        yield f"{prefix}{f.name}", config, hints[f.name], value
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            yield from _walk(value, f"{prefix}{f.name}.")
+
+
+def describe_config(config: Any) -> list[KeyDoc]:
+    """Every key of ``config`` that ``--set`` takes (sections' fields included), with its
+    type, its value in ``config`` (the default when ``config`` is a task's default) and its
+    help (:func:`field_help`); a field without help gets an empty one."""
+    docs = []
+    for key, owner, hint, value in _walk(config):
+        if dataclasses.is_dataclass(value):
+            continue
+        help_ = field_help(type(owner)).get(key.rsplit(".", 1)[-1], "")
+        docs.append(KeyDoc(key, _type_name(hint), value, help_))
+    return docs
+
+
+def _toml_value(value: Any) -> str:
+    """``value`` (a configuration value other than ``None``) as a TOML literal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value).replace("\x7f", "\\u007f")
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ConfigError(f"a value of type {type(value).__name__} has no TOML form: {value!r}")
+
+
+def config_toml(config: Any, title: str = "") -> str:
+    """``config`` as a commented TOML file that :func:`build_config` reads back to the same
+    configuration: one table per section, each key preceded by its help and type; a key whose
+    value is ``None`` (TOML has no null) is written commented out, so it keeps its default."""
+    lines = [f"# {line}".rstrip() for line in title.splitlines()] if title else []
+    lines += ["# Each key: its help, its type, then its value; delete a key to keep its default."]
+    lines += _toml_table(config, "")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _toml_table(config: Any, prefix: str) -> list[str]:
+    help_ = field_help(type(config))
+    hints = typing.get_type_hints(type(config))
+    lines, sections = [], []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            sections.append((f.name, value))
+            continue
+        about = [help_.get(f.name, ""), f"({_type_name(hints[f.name])})"]
+        lines.append("# " + " ".join(part for part in about if part))
+        literal = "none" if value is None else _toml_value(value)
+        lines.append(f"{'# ' if value is None else ''}{f.name} = {literal}")
+    for name, section in sections:
+        lines += ["", f"[{prefix}{name}]", *_toml_table(section, f"{prefix}{name}.")]
+    return lines

@@ -88,6 +88,14 @@ def test_analogy_needs_three_known_words(tmp_path, capsys):
     assert code == 2 and "'robot' is not in the vocabulary" in err
 
 
+def test_neighbors_of_a_word_in_another_case_suggests_it(tmp_path, capsys):
+    path = analogy_vectors().save(tmp_path / "v.txt")
+    code, out, err = run(["embed", "neighbors", str(path), "King"], capsys)
+    assert code == 2 and out == ""
+    last = err.splitlines()[-1]
+    assert last == "rnnkit: error: 'King' is not in the vocabulary (16 words); did you mean 'king'?"
+
+
 def test_eval_on_own_files_matches_gensim(tmp_path, capsys):
     rng = np.random.default_rng(4)
     words = [f"w{i}" for i in range(40)]

@@ -62,3 +62,35 @@ def test_generate_errors_are_one_line(run_dir: Path, capsys: pytest.CaptureFixtu
     assert code == 2 and "not conditioned" in err
     code, _, err = run(["generate", str(run_dir / "run"), "--top-p", "1.5"], capsys)
     assert code == 2 and "top-p" in err
+
+
+def test_the_run_keeps_its_best_dev_epoch_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import random
+
+    from rnnkit.training.train_log import read_log
+
+    rng = random.Random(0)
+    words = ["the", "cat", "sat", "on", "mat", "a", "dog", "log", "ran", "far", "big", "red"]
+    lines = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(50)]
+    train, dev = tmp_path / "train.txt", tmp_path / "dev.txt"
+    train.write_text("\n".join(lines[:40]) + "\n", encoding="utf-8")
+    dev.write_text("\n".join(" ".join(rng.choice(words[:6]) for _ in range(8)) for _ in lines[:10]))
+    out = tmp_path / "run"
+    code, _, err = run(
+        ["train", "lm", "--train", str(train), "--dev", str(dev), "--out", str(out),
+         "--epochs", "8", "--lr", "10", "--batch-size", "4",
+         "--set", "model.embedding_dim=16", "--set", "model.hidden_size=32",
+         "--set", "model.num_layers=1", "--set", "data.bptt=8", "--set", "train.patience=10",
+         "--set", "train.schedule.name=constant", "--set", "train.plots=false"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    dev_ppl = [
+        r["dev"]["perplexity"] for r in read_log(out / "train_log.jsonl") if r["kind"] == "epoch"
+    ]
+    best = min(range(len(dev_ppl)), key=dev_ppl.__getitem__)
+    assert len(dev_ppl) == 8 and best < 7 and dev_ppl[7] > dev_ppl[best]  # it got worse
+    code, out_json, _ = run(["evaluate", str(out), "--data", str(dev), "--json"], capsys)
+    assert json.loads(out_json)["perplexity"] == pytest.approx(dev_ppl[best], rel=1e-4)

@@ -212,3 +212,28 @@ def test_ctrl_c_exits_130_with_the_resume_command_and_the_resume_finishes(
     assert config["data"]["batch_size"] == 2 and config["train"]["optim"]["lr"] == 0.02
     epochs = [r["epoch"] for r in read_log(out / "train_log.jsonl") if r["kind"] == "epoch"]
     assert epochs[-1] == 30 and (out / "metrics.json").exists()
+
+
+def test_output_redirected_to_a_file_gets_one_progress_line_per_epoch(tmp_path: Path) -> None:
+    text = tmp_path / "train.txt"
+    text.write_text("the cat sat on the mat\na dog sat on a log\n" * 4, encoding="utf-8")
+    argv = [
+        "train", "lm", "--train", str(text), "--dev", str(text), "--out", str(tmp_path / "run"),
+        "--epochs", "3", "--batch-size", "2", "--threads", "1",
+        "--set", "model.embedding_dim=8", "--set", "model.hidden_size=8",
+        "--set", "data.bptt=4", "--set", "train.plots=false", "--set", "train.log_every=1000",
+    ]  # fmt: skip
+    log = tmp_path / "log.txt"
+    with log.open("w", encoding="utf-8") as f:
+        done = subprocess.run(
+            [sys.executable, "-m", "rnnkit", *argv], stdout=f, stderr=subprocess.STDOUT,
+            env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300,
+        )  # fmt: skip
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert done.returncode == 0, lines
+    epochs = [line for line in lines if line.startswith("epoch ")]
+    assert [line.split(":")[0] for line in epochs] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    for line in epochs:
+        assert "train loss" in line and "dev perplexity" in line and "tokens/s" in line
+        assert "elapsed" in line and "ETA" in line
+    assert not any("\x1b[" in line for line in lines)  # no terminal codes in a log file

@@ -62,6 +62,10 @@ def test_train_prints_scores_and_evaluate_matches(
     assert json.loads(out) == metrics["dev"]
     code, out, _ = run(argv[:-1], capsys)
     assert code == 0 and out.startswith("BLEU ") and "chrF" in out
+    beam = json.loads((run_dir / "config.json").read_text())["decode"]["beam_size"]
+    assert beam > 1 and f"beam {beam} decoding" in out and metrics["dev"]["beam_size"] == beam
+    code, out, _ = run([*argv[:-1], "--beam", "1"], capsys)
+    assert code == 0 and "greedy decoding" in out
 
 
 def test_translate_arguments_stdin_json_and_plot(
@@ -81,6 +85,13 @@ def test_translate_arguments_stdin_json_and_plot(
     assert png.read_bytes()[:4] == b"\x89PNG"
     code, predicted, _ = run(["predict", str(run_dir)], capsys, monkeypatch, "One two.\n")
     assert code == 0 and len(predicted.splitlines()) == 1
+    code, predicted, _ = run(
+        ["predict", str(run_dir), "--json"], capsys, monkeypatch, "One two.\n\nThree.\n"
+    )
+    docs = [json.loads(line) for line in predicted.splitlines()]
+    assert [(d["line"], d["text"]) for d in docs] == [(1, "One two."), (2, ""), (3, "Three.")]
+    first = json.loads(as_json.splitlines()[0])["translation"]
+    assert docs[1]["translation"] == "" and docs[0]["translation"] == first
 
 
 def test_user_errors_exit_2(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

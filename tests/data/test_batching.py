@@ -1,9 +1,18 @@
 import random
+from collections.abc import Iterator
 
 import pytest
 import torch
 
-from rnnkit.data.batching import encode, make_batches, pad_batch
+from rnnkit.data.batching import (
+    chunks,
+    encode,
+    length_buckets,
+    make_batches,
+    pad_batch,
+    run_in_order,
+    stream_in_chunks,
+)
 from rnnkit.errors import ConfigError
 from rnnkit.text.vocab import Vocab
 
@@ -78,3 +87,54 @@ def test_bucketing_reduces_padding_and_is_deterministic():
 def test_make_batches_rejects_bad_options(batch_size, bucket):
     with pytest.raises(ConfigError):
         make_batches([[1]], batch_size=batch_size, bucket=bucket)
+
+
+def test_length_buckets_sort_by_length_and_cover_every_position() -> None:
+    lengths = [5, 1, 3, 1, 5, 2, 3]
+    buckets = length_buckets(lengths, batch_size=3)
+    assert buckets == [[1, 3, 5], [2, 6, 0], [4]]  # stable: equal lengths keep input order
+    exact = length_buckets(lengths, batch_size=3, exact=True)
+    assert exact == [[1, 3], [5], [2, 6], [0, 4]]
+    assert all(len({lengths[i] for i in b}) == 1 for b in exact)
+    with pytest.raises(ConfigError):
+        length_buckets(lengths, batch_size=0)
+
+
+def test_run_in_order_returns_input_order_from_sorted_batches() -> None:
+    rng = random.Random(3)
+    items = [[rng.randrange(9) for _ in range(rng.randrange(1, 30))] for _ in range(101)]
+    seen: list[list[int]] = []
+
+    def run(batch: list[list[int]]) -> list[int]:
+        seen.append([len(x) for x in batch])
+        return [sum(x) for x in batch]
+
+    assert run_in_order(items, [len(x) for x in items], 8, run) == [sum(x) for x in items]
+    flat = [n for batch in seen for n in batch]
+    assert flat == sorted(flat) and max(map(len, seen)) == 8
+    assert run_in_order([], [], 8, run) == []
+    with pytest.raises(RuntimeError, match="gave 0 results"):
+        run_in_order(items, [len(x) for x in items], 8, lambda batch: [])
+
+
+def test_stream_in_chunks_equals_one_call_and_reads_lazily() -> None:
+    read: list[int] = []
+
+    def source() -> Iterator[int]:
+        for i in range(25):
+            read.append(i)
+            yield i
+
+    calls: list[int] = []
+
+    def run(block: list[int]) -> list[int]:
+        calls.append(len(block))
+        return [2 * x for x in block]
+
+    stream = stream_in_chunks(source(), run, chunk=10)
+    assert next(stream) == 0 and len(read) == 10  # the first answer before the input ends
+    assert [0, *stream] == [2 * i for i in range(25)]
+    assert calls == [10, 10, 5]
+    assert list(chunks([], 3)) == [] and list(chunks("abcde", 2)) == [["a", "b"], ["c", "d"], ["e"]]
+    with pytest.raises(ConfigError):
+        list(chunks([1], 0))

@@ -174,17 +174,18 @@ def test_conllu_plus_global_columns(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "words"),
     [
-        ("x\tword\tlemma\tNOUN", "not a valid ID"),
-        ("3\tword", "without UPOS"),
-        ("3\tword\tlemma\t_", "without UPOS"),
-        ("onlyonefield", "invalid CoNLL-U line"),
-        ("_\tword\tlemma\tNOUN", "without an ID"),
-        ("9" * 5000 + "\tword\tl\tNOUN", "invalid CoNLL-U line"),
-        ("3\tword\tlemma\tNOUN\t_\t_\tnohead", "head"),
+        ("x\tword\tlemma\tNOUN" + "\t_" * 6, "not a valid ID"),
+        ("3\tword", "10 tab-separated fields, this 2"),
+        ("3\tword\tlemma\tNOUN", "10 tab-separated fields, this 4"),
+        ("3\tword\tlemma\t_" + "\t_" * 6, "without UPOS"),
+        ("onlyonefield", "fields, this 1"),
+        ("_\tword\tlemma\tNOUN" + "\t_" * 6, "without an ID"),
+        ("9" * 5000 + "\tword\tl\tNOUN" + "\t_" * 6, "invalid CoNLL-U line"),
+        ("3\tword\tlemma\tNOUN\t_\t_\tnohead\t_\t_\t_", "head"),
     ],
 )
 def test_conllu_errors_name_the_line(tmp_path: Path, line: str, words: str) -> None:
-    content = "# sent_id = 1\n1\tok\tok\tADJ\n\n" + line + "\n"
+    content = "# sent_id = 1\n1\tok\tok\tADJ" + "\t_" * 6 + "\n\n" + line + "\n"
     with pytest.raises(DataFormatError) as err:
         read_conllu(write(tmp_path, "a.conllu", content))
     assert err.value.line == 4 and words in err.value.message

@@ -1,8 +1,10 @@
 import io
+import logging
 
+import pytest
 from rich.console import Console
 
-from rnnkit.embeddings.progress import EpochBar, EpochReport
+from rnnkit.embeddings.progress import EpochBar, EpochReport, Stage, hms
 
 
 def test_report_speed_and_line():
@@ -30,3 +32,24 @@ def test_bar_draws_on_a_terminal():
         bar(EpochReport("glove", 3, 3, 900, "pairs", 1.0, 0.5))
     text = out.getvalue()
     assert "glove epochs" in text and "3/3" in text and "900 pairs/s" in text
+
+
+def test_stage_off_a_terminal_logs_its_start_and_end(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="rnnkit")
+    with Stage("loading vectors v.txt", total=3, console=Console(file=io.StringIO())) as stage:
+        stage.advance(3)
+    assert [r.getMessage() for r in caplog.records] == [
+        "loading vectors v.txt …",
+        "loading vectors v.txt: done in 0:00:00",
+    ]
+
+
+def test_stage_on_a_terminal_draws_a_bar_it_clears() -> None:
+    out = io.StringIO()
+    with Stage("answering 3 analogy questions", 3, Console(file=out, force_terminal=True)) as s:
+        s.advance(2)
+    assert "answering 3 analogy questions" in out.getvalue()
+
+
+def test_hms() -> None:
+    assert [hms(s) for s in (0, 65.9, 3600 * 26 + 61)] == ["0:00:00", "0:01:05", "26:01:01"]

@@ -1,10 +1,18 @@
-"""Tiny trained models of every task, saved as run directories, for the server tests."""
+"""Tiny trained models of every task, saved as run directories, for the server tests; starting
+``rnnkit serve`` in a process of its own."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from rnnkit.fileio import write_json
@@ -37,3 +45,45 @@ def run_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def served(run_dirs: dict[str, Path]) -> dict[str, ServedModel]:
     return load_models([f"{name}={path}" for name, path in run_dirs.items()])
+
+
+def start_server(
+    args: list[str], log: Path | None = None, timeout: float = 60.0
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``rnnkit serve ARGS`` on a free loopback port, once ``/ready`` answers: the process and
+    its URL. Its output goes to ``log`` (a file, never a pipe that could fill and block it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = [sys.executable, "-m", "rnnkit", "serve", *args, "--port", str(port)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with open(log or os.devnull, "wb") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            assert proc.poll() is None, f"rnnkit serve exited with {proc.returncode}"
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    return proc, url
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"rnnkit serve not ready within {timeout} s"
+            time.sleep(0.1)
+    except BaseException:
+        stop_server(proc)
+        raise
+
+
+def stop_server(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
+    """SIGTERM, then the exit status (killed, and the test failed, if it takes too long)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"rnnkit serve still running {timeout} s after SIGTERM") from None
+    return proc.returncode

@@ -8,12 +8,14 @@ import hashlib
 import json
 import math
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from rnnkit.errors import ConfigError
@@ -56,7 +58,28 @@ def test_health_ready_and_models(client: TestClient, run_dirs: dict[str, Path]) 
     for name, m in models.items():
         weights = (run_dirs[name] / "model.safetensors").read_bytes()
         assert m["sha256"] == hashlib.sha256(weights).hexdigest()
-        assert m["format"] == "rnnkit-run"
+        assert m["format"] == "torch"
+
+
+@pytest.mark.parametrize("fmt", ["int8", "onnx"])
+def test_exported_runs_serve_like_any_other(
+    fmt: str, run_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A directory of ``rnnkit export`` loads through ``rnnkit.load`` like a trained one;
+    ``/v1/models`` says its format and predictions are the exported model's own."""
+    export = pytest.importorskip("rnnkit.export", reason="rnnkit export is not there yet")
+    if fmt == "onnx":
+        pytest.importorskip("onnxruntime")
+    out = export.export_run(run_dirs["clf"], fmt, tmp_path / fmt)
+    served = load_models([f"clf={out}"])
+    with TestClient(create_app(served, LIMITS)) as c:
+        [info] = c.get("/v1/models").json()["models"]
+        assert info["format"] == fmt and info["task"] == "classify"
+        got = predict(c, "clf", texts=TEXTS[:3], explain=True)
+    direct = served["clf"].model.predict(TEXTS[:3])
+    assert [r["label"] for r in got] == [d.label for d in direct]
+    for r, d in zip(got, direct, strict=True):
+        assert r["probabilities"] == pytest.approx(d.probabilities, abs=1e-6)
 
 
 def test_classifier_results_equal_the_model(
@@ -95,6 +118,65 @@ def test_tagger_translator_and_lm_results_equal_the_models(
     default = predict(client, "lm", prompt="", temperature=0)  # length: min(100, max_length)
     greedy = GenerationConfig(length=LIMITS.max_length, temperature=0)
     assert default[0]["continuation"] == generate_text(lm, "", greedy)
+
+
+def test_translator_explains_with_its_attention_matrix(
+    client: TestClient, served: dict[str, ServedModel]
+) -> None:
+    texts = ["The dog sleeps.", "A cat runs."]
+    want = served["mt"].model.translate(texts)
+    got = predict(client, "mt", texts=texts, explain=True)
+    for w, g in zip(want, got, strict=True):
+        assert g["translation"] == w.text and g["tokens"] == w.tokens
+        assert g["source_tokens"] == w.source_tokens
+        assert w.attention is not None
+        assert torch.tensor(g["attention"]).allclose(w.attention, atol=1e-6)
+        # a row per token, and one for <eos> unless the length limit cut the output
+        assert len(g["attention"]) - len(w.tokens) in (0, 1)
+        assert all(len(row) == len(w.source_tokens) for row in g["attention"])
+        assert all(sum(row) == pytest.approx(1.0, abs=1e-4) for row in g["attention"])
+    assert set(predict(client, "mt", texts=texts[:1])[0]) == {"translation", "score"}
+
+
+def _stream(client: TestClient, body: dict[str, Any]) -> list[dict[str, Any]]:
+    with client.stream("POST", LM, json={**body, "stream": True}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/x-ndjson"
+        return [json.loads(line) for line in response.iter_lines() if line]
+
+
+def test_lm_streams_each_piece_then_the_unstreamed_answer(client: TestClient) -> None:
+    options = {"length": 7, "temperature": 0.8, "top_k": 3, "seed": 5}
+    texts = ["the cat", "the"]
+    *pieces, last = _stream(client, {"texts": texts, **options})
+    plain = predict(client, "lm", texts=texts, **options)
+    assert last == {"model": "lm", "results": plain}
+    for i, result in enumerate(plain):
+        mine = [p["piece"] for p in pieces if p["index"] == i]
+        assert len(mine) == 7 and "".join(mine) == result["continuation"]
+    assert [p["index"] for p in pieces] == [0] * 7 + [1] * 7  # in order, text by text
+    *none, only = _stream(client, {"prompt": "the", "length": 0})
+    assert none == [] and only["results"] == [{"continuation": ""}]
+
+
+def test_a_stream_outliving_the_timeout_ends_with_an_error_line(
+    served: dict[str, ServedModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rnnkit.serve.models import LMRunner
+
+    def slow(self: LMRunner, model: Any, texts: list[str], options: Any) -> Iterator[Any]:
+        yield 0, "first"
+        time.sleep(1.0)
+        yield 0, "late"
+
+    monkeypatch.setattr(LMRunner, "stream", slow)
+    with TestClient(create_app(served, ServeConfig(timeout_s=0.3))) as c:
+        lines = _stream(c, {"prompt": "the"})
+        assert c.get("/health").status_code == 200
+    assert lines == [
+        {"index": 0, "piece": "first"},
+        {"error": "no answer within 0.3 s", "status": 503},
+    ]
 
 
 def _histogram(text: str, name: str, model: str) -> tuple[float, float, dict[str, float]]:
@@ -199,6 +281,22 @@ BAD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("seed too large", "POST", LM, {"json": {"prompt": "a", "seed": 2**70}}, 422),
     ("prompt too long", "POST", LM, {"json": {"prompt": "a" * 51}}, 422),
     ("condition for a plain LM", "POST", LM, {"json": {"prompt": "a", "condition": "x"}}, 422),
+    (
+        "condition for a plain LM, streamed",
+        "POST",
+        LM,
+        {"json": {"prompt": "a", "condition": "x", "stream": True}},
+        422,
+    ),
+    ("stream is a string", "POST", LM, {"json": {"prompt": "a", "stream": "yes"}}, 422),
+    ("stream to a classifier", "POST", P, {"json": {"texts": ["a"], "stream": True}}, 422),
+    (
+        "explain to a tagger",
+        "POST",
+        "/v1/models/pos/predict",
+        {"json": {"texts": ["a"], "explain": True}},
+        422,
+    ),
     ("beam 0", "POST", MT, {"json": {"texts": ["a"], "beam": 0}}, 422),
     ("beam over the limit", "POST", MT, {"json": {"texts": ["a"], "beam": 4}}, 422),
     ("unknown model", "POST", "/v1/models/nope/predict", {"json": {"texts": ["a"]}}, 404),
@@ -282,6 +380,8 @@ def test_web_page_and_openapi(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     predict_body = schema["paths"]["/v1/models/{name}/predict"]["post"]["requestBody"]
     assert predict_body["required"] is True
+    answers = schema["paths"]["/v1/models/{name}/predict"]["post"]["responses"]["200"]
+    assert set(answers["content"]) == {"application/json", "application/x-ndjson"}
     assert client.get("/docs").status_code == 200
 
 

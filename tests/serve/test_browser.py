@@ -9,17 +9,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.serve.conftest import start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -49,39 +46,17 @@ def _missing() -> str | None:
 
 @pytest.fixture(scope="module")
 def server(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The URL of ``rnnkit serve clf=... pos=...`` on a free loopback port; stopped afterwards."""
+    """The URL of ``rnnkit serve clf=… pos=… mt=… lm=…`` on a free loopback port; stopped
+    afterwards."""
     reason = _missing()
     if reason:
         pytest.skip(reason)
     run_dirs: dict[str, Path] = request.getfixturevalue("run_dirs")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    argv = [sys.executable, "-m", "rnnkit", "serve", "--port", str(port)]
-    argv += [f"clf={run_dirs['clf']}", f"pos={run_dirs['pos']}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_server([f"{name}={run_dirs[name]}" for name in ("clf", "pos", "mt", "lm")])
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"rnnkit serve exited with {proc.returncode}"
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "rnnkit serve not ready within 60 s"
-            time.sleep(0.1)
         yield url
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_server(proc)
 
 
 @pytest.fixture
@@ -109,8 +84,11 @@ def browser(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         driver.quit()
 
 
-def _run_on_page(driver: Any, url: str, model: str, text: str) -> None:
-    """Open the page, choose ``model``, type ``text``, press Run and wait for the answer."""
+def _run_on_page(
+    driver: Any, url: str, model: str, text: str, fields: dict[str, str] | None = None
+) -> None:
+    """Open the page, choose ``model``, type ``text`` (and ``fields``: input id → value), press
+    Run and wait for the answer to start."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.select import Select
@@ -124,6 +102,10 @@ def _run_on_page(driver: Any, url: str, model: str, text: str) -> None:
     box = driver.find_element(By.ID, "text")
     box.clear()
     box.send_keys(text)
+    for field, value in (fields or {}).items():
+        element = driver.find_element(By.ID, field)
+        element.clear()
+        element.send_keys(value)
     driver.find_element(By.ID, "submit").click()
     wait.until(
         lambda d: (
@@ -169,6 +151,11 @@ def test_classifier_page_shows_the_api_label(server: str, browser: Any, tmp_path
     assert first[-1].text == f"{100 * best:.1f} %"
     tokens = browser.find_elements(By.CSS_SELECTOR, "#result .token-box")
     assert [t.text for t in tokens] == want["tokens"]
+    # each token shaded by its attention weight, which its tooltip states
+    titles = [t.get_attribute("title") for t in tokens]
+    assert titles == [f"attention {w:.3f}" for w in want["attention"]]
+    shades = [t.value_of_css_property("background-color") for t in tokens]
+    assert shades[want["attention"].index(max(want["attention"]))] == "rgba(230, 120, 20, 1)"
     _screenshot(browser, tmp_path, "serve-classifier.png")
 
 
@@ -183,3 +170,41 @@ def test_tagger_page_shows_the_api_tags(server: str, browser: Any, tmp_path: Pat
     assert got == list(zip(want["tokens"], want["tags"], strict=True))
     assert want["tags"] and all(want["tags"])
     _screenshot(browser, tmp_path, "serve-tagger.png")
+
+
+def test_translator_page_draws_the_attention_heatmap(
+    server: str, browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    text = "The dog sleeps."
+    _run_on_page(browser, server, "mt", text)
+    want = _api(server, "mt", text, explain=True)
+    assert browser.find_element(By.CSS_SELECTOR, "#result .output").text == want["translation"]
+    sources = browser.find_elements(By.CSS_SELECTOR, "#result .heatmap .source")
+    assert [s.get_attribute("textContent") for s in sources] == want["source_tokens"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result .heatmap .target")
+    labels = want["tokens"] + ["<eos>"] * (len(want["attention"]) - len(want["tokens"]))
+    assert [r.text for r in rows] == labels
+    cells = browser.find_elements(By.CSS_SELECTOR, "#result .heatmap .cell")
+    assert len(cells) == len(want["attention"]) * len(want["source_tokens"])
+    _screenshot(browser, tmp_path, "serve-translator.png")
+
+
+def test_lm_page_shows_the_continuation_as_it_streams(
+    server: str, browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    fields = {"length": "12", "temperature": "1", "seed": "7"}
+    _run_on_page(browser, server, "lm", "the", fields)
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#result .output.done")
+    )
+    want = _api(server, "lm", "the", length=12, temperature=1.0, seed=7)
+    generated = browser.find_element(By.CSS_SELECTOR, "#result .generated")
+    assert generated.get_attribute("textContent") == want["continuation"]
+    assert generated.get_attribute("data-pieces") == "12"  # drawn piece by piece
+    assert browser.find_element(By.CSS_SELECTOR, "#result .prompt").text == "the"
+    _screenshot(browser, tmp_path, "serve-lm.png")

@@ -1,17 +1,26 @@
 """``rnnkit serve`` on the command line: options reach the app, the warning when exposed
-without a token, errors for bad model specs (uvicorn itself is replaced)."""
+without a token, errors for bad model specs (uvicorn itself replaced); then real server
+processes: SIGTERM drains an in-flight request and exits 0, ``--workers 2`` shares one port and
+sums its metrics."""
 
 from __future__ import annotations
 
+import json
+import re
+import signal
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
 from rnnkit.cli import main
 from rnnkit.cli.serve import is_loopback
+from tests.serve.conftest import start_server, stop_server
 
 
 def serve(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -86,36 +95,79 @@ def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
 
-def test_real_server_answers_and_exits_0_on_sigterm(run_dirs: dict[str, Path]) -> None:
-    """``rnnkit serve`` in a process of its own on a free loopback port."""
-    import os
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    argv = [sys.executable, "-m", "rnnkit", "serve", str(run_dirs["clf"]), "--port", str(port)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def test_sigterm_drains_an_in_flight_request_and_exits_0(
+    run_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A request whose body is still arriving when SIGTERM comes is answered, then the server
+    exits 0."""
+    proc, url = start_server([str(run_dirs["clf"])], log=tmp_path / "serve.log")
     try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+        host, port = url.removeprefix("http://").split(":")
+        body = json.dumps({"texts": ["a good film"]}).encode()
+        head = (
+            f"POST /v1/models/clf/predict HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        with socket.create_connection((host, int(port)), timeout=20) as conn:
+            conn.sendall(head + body[:5])
+            time.sleep(0.5)  # the request is in flight
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            assert proc.poll() is None  # still draining
+            conn.sendall(body[5:])
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                chunk = conn.recv(65536)
+                if not chunk:
                     break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        response = httpx.post(f"{url}/v1/models/clf/predict", json={"texts": ["good"]})
-        assert response.status_code == 200 and response.json()["results"][0]["label"]
-        proc.send_signal(signal.SIGTERM)
+                answer += chunk
+        status, _, rest = answer.partition(b"\r\n")
+        assert status == b"HTTP/1.1 200 OK", answer
+        assert json.loads(rest.partition(b"\r\n\r\n")[2])["results"][0]["label"]
         assert proc.wait(timeout=20) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
+    assert "Finished server process" in (tmp_path / "serve.log").read_text()
+
+
+def test_workers_share_the_port_and_sum_their_metrics(
+    run_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    log = tmp_path / "serve.log"
+    proc, url = start_server([str(run_dirs["clf"]), "--workers", "2"], log=log, timeout=120)
+    try:
+        workers = _children(proc.pid, "spawn_main")
+        assert len(workers) == 2, workers  # two spawned workers under uvicorn's supervisor
+        n = 12
+        for i in range(n):  # a new connection each: the kernel hands them to either worker
+            response = httpx.post(f"{url}/v1/models/clf/predict", json={"texts": [f"good {i}"]})
+            assert response.status_code == 200
+        metrics = httpx.get(f"{url}/metrics").text
+        predicted = re.search(
+            r'rnnkit_serve_requests_total\{endpoint="/v1/models/\{name\}/predict",'
+            r'method="POST",status="200"\} (\S+)',
+            metrics,
+        )
+        assert predicted is not None, metrics
+        assert float(predicted.group(1)) == n  # every worker's count, summed
+        assert "rnnkit_serve_models 1.0" in metrics
+        assert stop_server(proc, timeout=60) == 0
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # none left
+    finally:
+        stop_server(proc)
+    assert log.read_text().count("Finished server process") == 2
+
+
+def _children(pid: int, command: str) -> list[int]:
+    """The processes whose parent is ``pid`` and whose command line holds ``command`` (Linux
+    /proc; multiprocessing's resource tracker is a child too)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and command.encode() in cmdline:
+            out.append(int(stat.parent.name))
+    return out

@@ -228,3 +228,31 @@ def test_hooks_run_in_order_and_teardown_runs_after_errors() -> None:
     with pytest.raises(RuntimeError, match="boom"):
         trainer.fit(DATA)
     assert calls == ["early", "teardown early", "teardown late"]
+
+
+def test_tensorboard_writes_loss_lr_grad_norm_and_dev_metrics(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import (  # type: ignore[import-untyped]
+        EventAccumulator,
+    )
+
+    from rnnkit.training.callbacks import GradientClipping, TensorBoardLogger
+
+    data = [torch.randn(3, 2) for _ in range(4)]
+    trainer = Trainer(
+        torch.nn.Linear(2, 1),
+        OptimConfig("sgd", lr=0.01),
+        loss_fn=lambda m, x: m(x).pow(2).mean(),
+        evaluate_fn=lambda m, b: {"accuracy": 0.25},
+        callbacks=[TensorBoardLogger(every=2), GradientClipping(max_norm=1.0)],
+        max_epochs=2,
+        run_dir=tmp_path,
+    )
+    trainer.fit(data, data[:1])
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "train/lr", "train/grad_norm", "dev/accuracy"} <= tags
+    assert [e.step for e in events.Scalars("train/loss")] == [2, 4, 6, 8]
+    assert [e.value for e in events.Scalars("dev/accuracy")] == [0.25, 0.25]
+    assert events.Scalars("train/lr")[0].value == pytest.approx(0.01)

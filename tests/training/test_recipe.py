@@ -144,11 +144,14 @@ def test_bad_train_configs() -> None:
 
 
 def test_resolve_epochs_is_a_budget_in_steps() -> None:
-    auto = TrainConfig(max_epochs=None)  # auto_epochs 4, min_steps 5000
-    assert resolve_epochs(auto, 80) == 63  # 2,000 sentences in batches of 25: ceil(62.5)
-    assert resolve_epochs(auto, 2000) == 4  # 50,000 sentences: a few passes
-    assert resolve_epochs(auto, 1250) == 4 and resolve_epochs(auto, 1249) == 5  # the crossover
-    assert resolve_epochs(auto, 1) == 5000
+    auto = TrainConfig(max_epochs=None)  # auto_epochs 4, min_steps 5000 with pretrained vectors
+    assert resolve_epochs(auto, 80, pretrained_words=True) == 63  # 2,000 sentences: ceil(62.5)
+    assert resolve_epochs(auto, 2000, pretrained_words=True) == 4  # 50,000: a few passes
+    assert resolve_epochs(auto, 1250, True) == 4 and resolve_epochs(auto, 1249, True) == 5
+    assert resolve_epochs(auto, 1, pretrained_words=True) == 5000
+    # embeddings from scratch: twice the smallest budget, the same passes over a large set
+    assert resolve_epochs(auto, 80) == 125 and resolve_epochs(auto, 2500) == 4
+    assert resolve_epochs(TrainConfig(max_epochs=None, min_steps=800), 80) == 10  # as given
     assert resolve_epochs(TrainConfig(max_epochs=None, min_steps=0), 5) == 4
     assert resolve_epochs(TrainConfig(max_epochs=7), 80) == 7  # explicit: as is
     assert resolve_epochs(TrainConfig(max_epochs=7), 10**6) == 7

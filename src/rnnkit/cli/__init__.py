@@ -17,6 +17,17 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+import typer
+
+try:  # typer ≥ 0.24 carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on click ≥ 8.2
+    from click.exceptions import (  # type: ignore[assignment]
+        ClickException,
+        NoArgsIsHelpError,
+        UsageError,
+    )
+
 from rnnkit.cli.common import app, interrupt_message
 from rnnkit.errors import RnnkitError
 
@@ -26,33 +37,52 @@ for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
 
+_LOG_HANDLER = "rnnkit-cli"
+
+
 def _show_info_logs() -> None:
     """Print the library's INFO messages (vector coverage, skipped lines, what --init-from
     loaded) on stderr, so that stdout keeps only the command's output (tables, JSON)."""
     log = logging.getLogger("rnnkit")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
+    ours = next((h for h in log.handlers if h.get_name() == _LOG_HANDLER), None)
+    if ours is None and not log.handlers:
+        ours = logging.StreamHandler(sys.stderr)
+        ours.set_name(_LOG_HANDLER)
+        ours.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(ours)
+    if isinstance(ours, logging.StreamHandler):
+        # main() called again (tests) may find another sys.stderr; not setStream, which
+        # flushes the old one, maybe closed by now
+        ours.stream = sys.stderr
     if log.level == logging.NOTSET or log.level > logging.INFO:
         log.setLevel(logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``rnnkit`` script: user errors become one line and exit status 2;
-    Ctrl-C exits with status 130 and says how to continue."""
+    """Entry point of the ``rnnkit`` script: user errors (bad input, and bad options, missing
+    arguments or unknown commands, which click would print as a framed box) become one line,
+    ``rnnkit: error: …``, and exit status 2; Ctrl-C exits with status 130 and says how to
+    continue."""
     _show_info_logs()
     args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        app(args=args, prog_name="rnnkit")
+        code = app(args=args, prog_name="rnnkit", standalone_mode=False)
     except RnnkitError as err:
         print(f"rnnkit: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    except KeyboardInterrupt:
+    except NoArgsIsHelpError as err:  # a bare group: its help, as click does
+        print(err.ctx.get_help() if err.ctx is not None else err.format_message())
+        raise SystemExit(2) from None
+    except UsageError as err:
+        path = err.ctx.command_path if err.ctx is not None else "rnnkit"
+        message = " ".join(err.format_message().split())
+        print(f"rnnkit: error: {path}: {message} (see {path} -h)", file=sys.stderr)
+        raise SystemExit(2) from None
+    except ClickException as err:
+        print(f"rnnkit: error: {' '.join(err.format_message().split())}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (KeyboardInterrupt, typer.Abort):
+        code = 130
+    if code == 130:  # Typer turns Ctrl-C into a silent exit with status 130
         print(interrupt_message(args), file=sys.stderr)
-        raise SystemExit(130) from None
-    except SystemExit as exit_:
-        # Typer turns Ctrl-C into a silent exit with status 130
-        if exit_.code == 130:
-            print(interrupt_message(args), file=sys.stderr)
-        raise
+    raise SystemExit(code if isinstance(code, int) else 0)

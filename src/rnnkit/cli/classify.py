@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
@@ -16,6 +18,7 @@ from rnnkit.cli.common import (
     EvaluateArgs,
     InitFrom,
     LrOption,
+    NprocOption,
     OutDir,
     PredictArgs,
     ResumeFlag,
@@ -27,9 +30,13 @@ from rnnkit.cli.common import (
     TrainArgs,
     TrainFile,
     console,
+    numbered,
     register_task,
     train_app,
 )
+
+if TYPE_CHECKING:
+    from rnnkit.models.classify.artifact import Prediction
 
 
 @train_app.command("classify")
@@ -48,6 +55,7 @@ def train_classify(
     lr: LrOption = None,
     device: DeviceOption = None,
     threads: ThreadsOption = None,
+    nproc: NprocOption = None,
 ) -> None:
     """Train a text classifier (embeddings → RNN → pooling → MLP) on CSV/JSONL files.
 
@@ -67,6 +75,7 @@ def train_classify(
     args = TrainArgs.resolve(
         ClassifyRunConfig, train, dev, test, out, config, overrides, seed, resume, init_from,
         epochs=epochs, batch_size=batch_size, lr=lr, device=device, threads=threads,
+        nproc=nproc,
     )  # fmt: skip
     cfg = args.cfg
     result = train_classifier(
@@ -89,30 +98,52 @@ def _evaluate(args: EvaluateArgs) -> None:
     from rnnkit.training.metrics import plot_confusion_matrix, report_table
 
     report = evaluate_classifier(args.run_dir, args.data)
-    png = (args.out or args.run_dir) / f"confusion_{args.data.stem}.png"
-    plot_confusion_matrix(report, png, title=f"{args.run_dir} on {args.data.name}")
+    png = None
+    if args.plots:
+        png = (args.out or args.run_dir) / f"confusion_{args.data.stem}.png"
+        plot_confusion_matrix(report, png, title=f"{args.run_dir} on {args.data.name}")
     if args.as_json:
-        print(json.dumps({**report.to_json(), "confusion_png": str(png)}, ensure_ascii=False))
+        doc = {**report.to_json(), "confusion_png": str(png) if png else None}
+        print(json.dumps(doc, ensure_ascii=False))
         return
     console.print(report_table(report, title=f"{args.run_dir} on {args.data}"))
     console.print(f"wrote {png}", highlight=False)
 
 
+#: The JSON answer to a blank line: no label.
+_EMPTY: dict[str, object] = {"label": None, "probabilities": {}}
+
+
 def _predict(args: PredictArgs) -> None:
+    from rnnkit.inference.stream import input_lines, with_progress
     from rnnkit.models.classify import predict_stream
     from rnnkit.models.classify.artifact import TextClassifier
-    from rnnkit.models.classify.explain import explain_text
+    from rnnkit.models.classify.explain import explain_numbers, explain_text
 
     clf = TextClassifier.load(args.run_dir)
-    lines = args.texts if args.texts is not None else (line.rstrip("\n") for line in sys.stdin)
-    for prediction in predict_stream(clf, lines, args.batch_size):
+    lines = args.texts if args.texts is not None else input_lines()
+
+    def run(texts: Iterator[str]) -> Iterator[Prediction]:
+        return with_progress(predict_stream(clf, texts, args.batch_size), "texts")
+
+    # each answer carries its input: the text (plain, after a tab) or its number and text (JSON)
+    for number, text, prediction in numbered(lines, run):
         if args.as_json:
-            print(json.dumps(prediction.to_json(args.explain), ensure_ascii=False), flush=True)
-        elif args.explain:
+            found = prediction.to_json(args.explain) if prediction else _EMPTY
+            print(json.dumps({"line": number, "text": text, **found}, ensure_ascii=False))
+        elif prediction is None:
+            print()
+        elif args.explain and console.is_terminal:
             console.print(explain_text(prediction))
+        elif args.explain:
+            print(f"{explain_numbers(prediction)}\t{text}")
         else:
             probs = "  ".join(f"{k} {v:.2f}" for k, v in prediction.probabilities.items())
-            console.print(f"{prediction.label}\t{probs}", highlight=False)
+            print(f"{prediction.label}\t{probs}\t{text}")
+        sys.stdout.flush()
 
 
-register_task("classify", TaskHandlers(evaluate=_evaluate, predict=_predict))
+register_task(
+    "classify",
+    TaskHandlers(evaluate=_evaluate, predict=_predict, options=frozenset({"--explain", "--plots"})),
+)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol, TypeVar
@@ -36,6 +37,7 @@ __all__ = [
     "embed_app",
     "flag_overrides",
     "interrupt_message",
+    "numbered",
     "plain",
     "register_task",
     "task_handlers",
@@ -94,6 +96,14 @@ DeviceOption = Annotated[
 ThreadsOption = Annotated[
     int | None, typer.Option("--threads", help="PyTorch's CPU threads (train.threads).")
 ]
+NprocOption = Annotated[
+    int | None,
+    typer.Option(
+        "--nproc",
+        min=1,
+        help="Train data-parallel in N processes on this machine (torchrun --standalone).",
+    ),
+]
 ResumeFlag = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run.")]
 InitFrom = Annotated[
     Path | None,
@@ -120,6 +130,7 @@ class RunConfig(Protocol):
 
 
 R = TypeVar("R", bound=RunConfig)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -159,12 +170,13 @@ class TrainArgs(Generic[R]):
         lr: float | None = None,
         device: str | None = None,
         threads: int | None = None,
+        nproc: int | None = None,
     ) -> TrainArgs[R]:
         """Build ``config_class``'s configuration (``--config``, then ``--set``, then the shortcut
         flags as ``--set`` overrides, so that they show in ``config.json``); refuse a CUDA device
         on a machine without one; then resolve ``NAME:SPLIT`` data-set specs to files (fetching
         them if needed). Every check comes before anything is fetched or written."""
-        from rnnkit.config import build_config
+        from rnnkit.config import build_config, given_keys
         from rnnkit.data import datasets
 
         flags = {
@@ -177,8 +189,10 @@ class TrainArgs(Generic[R]):
         }
         overrides = [*(overrides or ()), *flag_overrides(flags, overrides or ())]
         cfg = build_config(config_class, config, overrides)
+        if init_from is not None:
+            cfg = _sizes_of(init_from, cfg, given_keys(config, overrides))
         check_device(cfg.train.device)
-        return cls(
+        args = cls(
             cfg=cfg,
             train=datasets.resolve(train),
             dev=datasets.resolve(dev),
@@ -187,6 +201,21 @@ class TrainArgs(Generic[R]):
             resume=resume,
             init_from=init_from,
         )
+        if nproc is not None and nproc > 1:
+            launch_train(nproc, config_class, args, config, overrides)
+        return args
+
+
+def _sizes_of(run_dir: Path, cfg: R, given: set[str]) -> R:
+    """``cfg`` with the model sizes of the pretrained run ``run_dir`` (``--init-from``), except
+    the ``model.…`` keys in ``given`` (:func:`~rnnkit.models.common.transfer.inherit_sizes`)."""
+    import dataclasses
+
+    from rnnkit.models.common.transfer import inherit_sizes
+
+    keep = {key.removeprefix("model.") for key in given if key.startswith("model.")}
+    model = inherit_sizes(getattr(cfg, "model"), run_dir, keep)  # noqa: B009
+    return dataclasses.replace(cfg, model=model)  # type: ignore[type-var]
 
 
 def flag_overrides(flags: Mapping[str, object], overrides: Sequence[str]) -> list[str]:
@@ -205,6 +234,34 @@ def flag_overrides(flags: Mapping[str, object], overrides: Sequence[str]) -> lis
             raise ConfigError(f"{flag} and --set {key} both given; use one of them")
         out.append(f"{key}={value}")
     return out
+
+
+def launch_train(
+    nproc: int,
+    config_class: type[Any],
+    args: TrainArgs[Any],
+    config: str | None,
+    overrides: Sequence[str],
+) -> None:
+    """``rnnkit train TASK … --nproc N``: run this command (data sets resolved to files, the
+    shortcut flags as ``--set``) in ``nproc`` processes through torchrun's launcher, then end
+    it (:class:`typer.Exit`). ``TASK`` is where ``config_class`` lives
+    (``rnnkit.models.TASK.train``). Inside a run that torchrun started, ``--nproc`` is
+    ignored."""
+    from rnnkit.training.distributed import launch, launched
+
+    if launched():
+        return
+    task = config_class.__module__.split(".")[2]
+    argv = ["train", task, "--train", str(args.train)]
+    argv += ["--dev", str(args.dev), "--out", str(args.out)]
+    argv += ["--test", str(args.test)] if args.test is not None else []
+    argv += ["--config", config] if config is not None else []
+    argv += [a for o in overrides for a in ("--set", o)]
+    argv += ["--resume"] if args.resume else []
+    argv += ["--init-from", str(args.init_from)] if args.init_from is not None else []
+    launch(nproc, argv)
+    raise typer.Exit()
 
 
 def interrupt_message(argv: Sequence[str]) -> str:
@@ -241,6 +298,8 @@ class EvaluateArgs:
     as_json: bool
     out: Path | None
     options: dict[str, Any] = field(default_factory=dict)
+    plots: bool = True
+    """Draw the task's plots (``--plots``, or a plain evaluate; not ``--json`` alone)."""
 
 
 @dataclass(frozen=True)
@@ -258,10 +317,24 @@ class PredictArgs:
 
 @dataclass(frozen=True)
 class TaskHandlers:
-    """A task's ``evaluate`` and ``predict`` commands."""
+    """A task's ``evaluate`` and ``predict`` commands, and the task's own options of theirs
+    (``--beam``, ``--conll``, ``--explain``, ``--plots``): another task's is an error."""
 
     evaluate: Callable[[EvaluateArgs], None]
     predict: Callable[[PredictArgs], None] | None = None
+    options: frozenset[str] = frozenset()
+
+    def refuse(self, given: Mapping[str, object], task: str, run_dir: Path) -> None:
+        """Raise :class:`~rnnkit.errors.ConfigError` for a flag of ``given`` (``{"--beam": 5,
+        …}``; ``None`` or ``False`` when not given) that this task does not take."""
+        from rnnkit.errors import ConfigError
+
+        for flag, value in given.items():
+            if value not in (None, False) and flag not in self.options:
+                takes = ", ".join(sorted(self.options)) or "none of these options"
+                raise ConfigError(
+                    f"{flag} does not apply to a {task} run ({run_dir}); it takes {takes}"
+                )
 
 
 _TASKS: dict[str, TaskHandlers] = {}
@@ -279,6 +352,31 @@ def task_handlers(task: str, run_dir: Path) -> TaskHandlers:
     if task not in _TASKS:
         raise RnnkitError(f"{run_dir}: rnnkit has no evaluate/predict for {task!r} runs")
     return _TASKS[task]
+
+
+def numbered(
+    lines: Iterable[str], run: Callable[[Iterator[str]], Iterable[T]]
+) -> Iterator[tuple[int, str, T | None]]:
+    """``(number, text, result)`` for each of ``lines`` in input order, numbered from 1: ``run``
+    gets the lines that are not blank, pulled as it needs them, and gives one result each, in
+    order; a blank line's result is ``None`` (an empty answer, not a label)."""
+    pending: deque[tuple[int, str]] = deque()
+
+    def feed() -> Iterator[str]:
+        for number, text in enumerate(lines, 1):
+            pending.append((number, text))
+            if text.strip():
+                yield text
+
+    for result in run(feed()):
+        while not pending[0][1].strip():
+            yield (*pending.popleft(), None)
+        yield (*pending.popleft(), result)
+    while pending:
+        number, text = pending.popleft()
+        if text.strip():
+            raise RuntimeError(f"the model gave no answer for input {number}")
+        yield number, text, None
 
 
 def yes(flag: object) -> str:

@@ -17,6 +17,7 @@ from rnnkit.cli.common import (
     EpochsOption,
     EvaluateArgs,
     LrOption,
+    NprocOption,
     OutDir,
     ResumeFlag,
     SeedOption,
@@ -48,6 +49,7 @@ def train_lm_command(
     lr: LrOption = None,
     device: DeviceOption = None,
     threads: ThreadsOption = None,
+    nproc: NprocOption = None,
 ) -> None:
     """Train a language model (embeddings → stacked RNN → softmax) with truncated BPTT.
 
@@ -64,6 +66,7 @@ def train_lm_command(
     args = TrainArgs.resolve(
         LMRunConfig, train, dev, test, out, config, overrides, seed, resume,
         epochs=epochs, batch_size=batch_size, lr=lr, device=device, threads=threads,
+        nproc=nproc,
     )  # fmt: skip
     cfg = args.cfg
     result = train_lm(

@@ -59,16 +59,24 @@ def evaluate(
         typer.Option("--beam", min=1, help="Translation: beam size (default: the run's)."),
     ] = None,
     as_json: JsonFlag = False,
+    plots: Annotated[
+        bool,
+        typer.Option("--plots", help="Classify, tag: draw the confusion PNG also with --json."),
+    ] = False,
 ) -> None:
-    """Score a trained model on a labelled file: the task's metrics, tables and plots.
+    """Score a trained model on a labelled file: the task's metrics, tables and plots (with
+    --json, plots only when --plots is given).
 
     Example: rnnkit evaluate runs/tweets --data tweets:test
     """
     from rnnkit.data import datasets
 
-    handlers = task_handlers(_task(run_dir), run_dir)
+    task = _task(run_dir)
+    handlers = task_handlers(task, run_dir)
+    handlers.refuse({"--beam": beam, "--plots": plots}, task, run_dir)
     options = {"beam": beam} if beam is not None else {}
-    handlers.evaluate(EvaluateArgs(run_dir, datasets.resolve(data), as_json, out, options))
+    draw = plots or not as_json
+    handlers.evaluate(EvaluateArgs(run_dir, datasets.resolve(data), as_json, out, options, draw))
 
 
 @app.command("predict")
@@ -86,15 +94,19 @@ def predict(
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per batch.")] = 64,
 ) -> None:
-    """Label raw text with a trained model (preprocessed as in training).
+    """Label raw text with a trained model (preprocessed as in training): one answer per input
+    line, in order, carrying its text (--json: "line" and "text"); a blank line gets an empty
+    answer.
 
     Example: rnnkit predict runs/tweets "I liked it." --explain
     """
-    handlers = task_handlers(_task(run_dir), run_dir)
+    task = _task(run_dir)
+    handlers = task_handlers(task, run_dir)
     if handlers.predict is None:
         from rnnkit.errors import RnnkitError
 
         raise RnnkitError(f"{run_dir}: this task has no predict command")
+    handlers.refuse({"--explain": explain, "--conll": conll}, task, run_dir)
     if texts is None and sys.stdin.isatty():
         console.print("reading texts from stdin, one per line (Ctrl-D to end)…", style="dim")
     handlers.predict(PredictArgs(run_dir, texts, as_json, explain, conll, batch_size))

@@ -3,8 +3,9 @@
 The app is FastAPI (:mod:`rnnkit.serve.app`): it gives the OpenAPI schema (``/openapi.json``, the
 ``/docs`` page) and request validation through pydantic models, so bad types and over-limit
 values are rejected before a handler runs. The server is uvicorn, the well-kept ASGI server
-FastAPI is made for (HTTP/1.1 on h11; on SIGTERM it stops accepting, lets in-flight requests
-finish, and the command exits 0).
+FastAPI is made for (HTTP/1.1 on httptools when installed, else h11; on SIGTERM it stops
+accepting, lets in-flight requests finish, and the command exits 0). ``--workers N`` runs N
+uvicorn worker processes (:mod:`rnnkit.serve.workers`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ def serve(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to bind.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Worker processes, each loading every model; /metrics sums them all."
+        ),
+    ] = 1,
     token: Annotated[
         str | None,
         typer.Option(
@@ -50,8 +57,11 @@ def serve(
     ] = None,
     max_batch: Annotated[int, typer.Option(min=1, help="Texts per micro-batch.")] = 32,
     max_wait_ms: Annotated[
-        float, typer.Option(min=0.0, help="How long a batch waits for more requests.")
-    ] = 5.0,
+        float,
+        typer.Option(
+            min=0.0, help="Extra wait for more requests once several arrive together (0: none)."
+        ),
+    ] = 0.0,
     max_body_bytes: Annotated[
         int, typer.Option(min=1, help="Largest request body (413 beyond).")
     ] = 1_000_000,
@@ -69,11 +79,12 @@ def serve(
 ) -> None:
     """Serve trained models over HTTP: a JSON API, Prometheus metrics and a web page at /.
 
-    Example: rnnkit serve runs/tweets tagger=runs/pos --port 8000
+    Example: rnnkit serve runs/tweets tagger=runs/pos --port 8000 --workers 2
     """
     import uvicorn
 
     from rnnkit.serve import ServeConfig, create_app, load_models
+    from rnnkit.serve.workers import serve_workers
 
     config = ServeConfig(
         max_batch=max_batch, max_wait_ms=max_wait_ms, max_body_bytes=max_body_bytes,
@@ -86,6 +97,10 @@ def serve(
         print(f"rnnkit: warning: {warning}", file=sys.stderr)
     for served in models.values():
         print(f"rnnkit: serving {served.name} ({served.task})", file=sys.stderr)
+    if workers > 1:  # each worker loads its own copy; these only checked the run directories
+        del models
+        serve_workers(run_dirs, config, host, port, workers)
+        return
     # uvicorn drains in-flight requests on SIGTERM, then raises the signal again under the
     # handler it found: make that handler exit 0, since the shutdown was clean
     previous = signal.signal(signal.SIGTERM, _exit_cleanly)

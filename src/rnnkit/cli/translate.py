@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +21,7 @@ from rnnkit.cli.common import (
     EvaluateArgs,
     JsonFlag,
     LrOption,
+    NprocOption,
     OutDir,
     PredictArgs,
     ResumeFlag,
@@ -31,9 +34,13 @@ from rnnkit.cli.common import (
     TrainFile,
     app,
     console,
+    numbered,
     register_task,
     train_app,
 )
+
+if TYPE_CHECKING:
+    from rnnkit.models.translate.artifact import Translation
 
 TASK = "translate"
 BeamOption = Annotated[
@@ -56,6 +63,7 @@ def train_translate(
     lr: LrOption = None,
     device: DeviceOption = None,
     threads: ThreadsOption = None,
+    nproc: NprocOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Train an encoder-decoder with attention on source<TAB>target pairs; print BLEU and chrF.
@@ -67,6 +75,7 @@ def train_translate(
     args = TrainArgs.resolve(
         TranslateRunConfig, train, dev, test, out, config, overrides, seed, resume,
         epochs=epochs, batch_size=batch_size, lr=lr, device=device, threads=threads,
+        nproc=nproc,
     )  # fmt: skip
     cfg = args.cfg
     result = train_translator(
@@ -127,17 +136,35 @@ def _evaluate(args: EvaluateArgs) -> None:
         print(json.dumps(scores.to_json()))
         return
     console.print(
-        f"BLEU {scores.bleu:.2f}  chrF {scores.chrf:.2f}  ({scores.sentences} pairs)",
+        f"BLEU {scores.bleu:.2f}  chrF {scores.chrf:.2f}  ({scores.sentences} pairs, "
+        f"{scores.decoding} decoding)",
         highlight=False,
     )
 
 
 def _predict(args: PredictArgs) -> None:
+    from rnnkit.data.batching import stream_in_chunks
+    from rnnkit.inference.stream import input_lines, with_progress
     from rnnkit.models.translate.artifact import Translator
 
     translator = Translator.load(args.run_dir)
-    for t in translator.translate(_read_texts(args.texts), batch_size=args.batch_size):
-        print(json.dumps(t.to_json(), ensure_ascii=False) if args.as_json else t.text)
+    lines = args.texts if args.texts is not None else input_lines()
+
+    def run(texts: Iterator[str]) -> Iterator[Translation]:
+        translate = partial(translator.translate, batch_size=args.batch_size)
+        return with_progress(stream_in_chunks(texts, translate), "sentences")
+
+    # plain: line N of the output is the translation of input line N (a blank line's is empty);
+    # JSON also carries the input's number and text
+    for number, text, t in numbered(lines, run):
+        if args.as_json:
+            found = t.to_json() if t is not None else {"translation": "", "score": None}
+            print(json.dumps({"line": number, "text": text, **found}, ensure_ascii=False))
+        else:
+            print(t.text if t is not None else "")
+        sys.stdout.flush()
 
 
-register_task(TASK, TaskHandlers(evaluate=_evaluate, predict=_predict))
+register_task(
+    TASK, TaskHandlers(evaluate=_evaluate, predict=_predict, options=frozenset({"--beam"}))
+)

@@ -4,19 +4,42 @@ Sequences keep their own order inside a batch (no sorting: :class:`rnnkit.nn.RNN
 lengths). Batches are cut from consecutive examples; with ``bucket`` the examples are first sorted
 by length inside pools of ``bucket`` batches, so each batch holds sequences of similar length and
 wastes little padding. Both ways are deterministic: the Trainer shuffles the order of the batches.
+
+Prediction needs no shuffling, so it sorts a whole input by length (:func:`length_buckets`), runs
+each batch, and puts the results back in input order (:func:`run_in_order`, the one home of this
+sort-run-unsort routine for every task); an input larger than memory is read ``STREAM_CHUNK``
+items at a time (:func:`stream_in_chunks`), so memory stays constant.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
+from typing import TypeVar, cast
 
 import torch
 
 from rnnkit.errors import ConfigError
 from rnnkit.text.vocab import Vocab
 
-__all__ = ["PaddedBatch", "encode", "make_batches", "pad_batch"]
+__all__ = [
+    "STREAM_CHUNK",
+    "PaddedBatch",
+    "chunks",
+    "encode",
+    "length_buckets",
+    "make_batches",
+    "pad_batch",
+    "run_in_order",
+    "stream_in_chunks",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: inputs that a streaming prediction reads, sorts and answers at a time
+STREAM_CHUNK = 10_000
 
 
 @dataclass(frozen=True)
@@ -128,3 +151,66 @@ def make_batches(
             )
         )
     return batches
+
+
+def length_buckets(
+    lengths: Sequence[int], batch_size: int, *, exact: bool = False
+) -> list[list[int]]:
+    """Input positions grouped for prediction: sorted by length (stable), then cut into batches
+    of at most ``batch_size``; with ``exact``, a batch never mixes lengths (no padding at all,
+    for a model that reads no lengths). Every position is in exactly one batch."""
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    batches: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        last = batches[-1] if batches else None
+        if (
+            last is not None
+            and len(last) < batch_size
+            and (not exact or lengths[last[0]] == lengths[i])
+        ):
+            last.append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def run_in_order(
+    items: Sequence[T],
+    lengths: Sequence[int],
+    batch_size: int,
+    run: Callable[[list[T]], Sequence[R]],
+    *,
+    exact: bool = False,
+) -> list[R]:
+    """``run`` over batches of ``items`` of similar ``lengths`` (:func:`length_buckets`), the
+    results returned in input order: ``run`` gets a list of items and returns one result per
+    item, in the order it got them."""
+    if len(lengths) != len(items):
+        raise ConfigError(f"{len(lengths)} lengths for {len(items)} items")
+    out: list[R | None] = [None] * len(items)
+    for rows in length_buckets(lengths, batch_size, exact=exact):
+        results = run([items[i] for i in rows])
+        if len(results) != len(rows):
+            raise RuntimeError(f"a batch of {len(rows)} items gave {len(results)} results")
+        for i, result in zip(rows, results, strict=True):
+            out[i] = result
+    return cast(list[R], out)
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of ``size`` items (the last may be shorter), read as they arrive."""
+    if size < 1:
+        raise ConfigError(f"chunk size must be >= 1, got {size}")
+    it = iter(items)
+    while block := list(islice(it, size)):
+        yield block
+
+
+def stream_in_chunks(
+    items: Iterable[T], run: Callable[[list[T]], Sequence[R]], chunk: int = STREAM_CHUNK
+) -> Iterator[R]:
+    """``run``'s results for ``items`` in input order, ``chunk`` items at a time: memory holds
+    one chunk, whatever the input's size, and the first results come before the input ends."""
+    for block in chunks(items, chunk):
+        yield from run(block)

@@ -170,7 +170,8 @@ def read_conllu(path: str | Path, tag_field: str = "upos") -> list[TaggedSentenc
 
     Raises:
         ConfigError: ``tag_field`` names a column that holds no plain string.
-        DataFormatError: a line that ``conllu`` cannot parse, a word without FORM or tag, or
+        DataFormatError: a line that ``conllu`` cannot parse or with too few or too many fields,
+            a word without FORM or tag, or
             any problem of :func:`rnnkit.data.textfile.read_utf8`; with the line at fault.
     """
     field = tag_field.lower()
@@ -188,6 +189,12 @@ def read_conllu(path: str | Path, tag_field: str = "upos") -> list[TaggedSentenc
             if number == 1 and line.startswith("# global.columns ="):
                 fields = _global_columns(path, line, field)
         else:
+            width = len(line.split("\t"))
+            if width != len(fields):  # conllu would read the missing fields as empty
+                raise DataFormatError(
+                    path, f"a CoNLL-U line has {len(fields)} tab-separated fields, this {width}",
+                    number,
+                )  # fmt: skip
             try:
                 token = parse_line(line, fields, parsers)
             except (ParseException, ValueError) as err:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.embeddings.progress import Stage
 from rnnkit.embeddings.vectors import Method, Vectors, analogy_scores
 from rnnkit.errors import ConfigError, DataFormatError
 
@@ -201,14 +202,16 @@ def evaluate_analogies(
             rows.append([int(r) for r in found if r is not None])
             covered.append(q)
     right = np.zeros(len(covered), dtype=bool)
-    for start in range(0, len(covered), batch_size):
-        batch = np.array(rows[start : start + batch_size], dtype=np.int64)
-        # a b c d → base b, minus a, plus c
-        scores = analogy_scores(unit, unit, batch[:, [1, 0, 2]], method)
-        for j, (a, b, c, d) in enumerate(batch):
-            for r in (a, b, c):
-                scores[j, lookup.variants[lookup.keys[r]]] = -np.inf
-            right[start + j] = lookup.keys[int(np.argmax(scores[j]))] == lookup.keys[d]
+    with Stage(f"answering {len(covered):,} analogy questions", total=len(covered)) as stage:
+        for start in range(0, len(covered), batch_size):
+            batch = np.array(rows[start : start + batch_size], dtype=np.int64)
+            # a b c d → base b, minus a, plus c
+            scores = analogy_scores(unit, unit, batch[:, [1, 0, 2]], method)
+            for j, (a, b, c, d) in enumerate(batch):
+                for r in (a, b, c):
+                    scores[j, lookup.variants[lookup.keys[r]]] = -np.inf
+                right[start + j] = lookup.keys[int(np.argmax(scores[j]))] == lookup.keys[d]
+            stage.advance(len(batch))
     return _tally(questions, covered, right, method)
 
 

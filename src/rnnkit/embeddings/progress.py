@@ -1,11 +1,15 @@
-"""Progress of word-vector training: per-epoch reports and a terminal bar showing words/s.
+"""Progress of long steps: word-vector training (per-epoch reports and a terminal bar showing
+words/s) and steps that are not training (:class:`Stage`: loading vectors, scoring analogies).
 
 gensim's methods report through a gensim callback, GloVe after each of its epochs; both
-arrive as :class:`EpochReport` at an ``on_epoch`` function such as :class:`EpochBar`.
+arrive as :class:`EpochReport` at an ``on_epoch`` function such as :class:`EpochBar`. The
+training loop's progress (:mod:`rnnkit.training.progress`) formats its times with :func:`hms`.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -15,10 +19,77 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
+
+logger = logging.getLogger("rnnkit.progress")
+
+
+def hms(seconds: float) -> str:
+    """``seconds`` as ``H:MM:SS`` (``0:01:05``), rounded down to the second."""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+class Stage:
+    """A long step that is not training (loading vectors, an evaluation): on a terminal a
+    transient rich bar (a spinner where ``total`` is unknown) that :meth:`advance` moves;
+    elsewhere two plain INFO lines on the ``rnnkit`` logger, one as it starts and one with its
+    time as it ends (the CLI prints them on standard error; a library user sees them only with a
+    handler).
+
+    Args:
+        description: what the step does (``"loading vectors glove-6b-50d"``).
+        total: units of work, if known.
+        console: where to draw the bar (default: standard error).
+    """
+
+    def __init__(
+        self, description: str, total: int | None = None, console: Console | None = None
+    ) -> None:
+        self.description = description
+        self.total = total
+        self.console = console or Console(stderr=True)
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._t0 = 0.0
+
+    def __enter__(self) -> Stage:
+        self._t0 = time.perf_counter()
+        if not self.console.is_terminal:
+            logger.info("%s …", self.description)
+            return self
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(self.description, total=self.total)
+        return self
+
+    def advance(self, amount: int = 1) -> None:
+        """``amount`` more units of work done."""
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task, amount)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        elif kind is None:
+            logger.info("%s: done in %s", self.description, hms(time.perf_counter() - self._t0))
 
 
 @dataclass(frozen=True)

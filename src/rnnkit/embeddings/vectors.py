@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
+from rnnkit.embeddings.progress import Stage
 from rnnkit.errors import DataFormatError, RnnkitError
 from rnnkit.fileio import atomic_path, write_text
 
@@ -79,11 +80,17 @@ class Vectors:
         return int(self.matrix.shape[1])
 
     def row(self, word: str) -> int:
-        """The row of ``word``; :class:`RnnkitError` when it is out of the vocabulary."""
+        """The row of ``word``; :class:`RnnkitError` when it is out of the vocabulary, naming
+        the word in another case where the vocabulary holds one (``King``: ``king``)."""
         try:
             return self.index[word]
         except KeyError:
-            raise RnnkitError(f"{word!r} is not in the vocabulary ({len(self)} words)") from None
+            cased = (word.lower(), word.capitalize(), word.upper(), word.title())
+            other = next((w for w in cased if w in self.index), None)
+            hint = f"; did you mean {other!r}?" if other is not None else ""
+            raise RnnkitError(
+                f"{word!r} is not in the vocabulary ({len(self)} words){hint}"
+            ) from None
 
     @property
     def unit(self) -> FloatMatrix:
@@ -163,9 +170,10 @@ class Vectors:
             raise RnnkitError(f"{path}: no such file or directory (named sets: {named})")
         if format == "auto":
             format = _guess_format(path)
-        if format == "dir":
-            return _load_dir(path)
-        return cls.from_keyed_vectors(_load_keyed(path, format))
+        with Stage(f"loading vectors {path}"):
+            if format == "dir":
+                return _load_dir(path)
+            return cls.from_keyed_vectors(_load_keyed(path, format))
 
     def save(self, path: str | Path, format: Format = "word2vec") -> Path:
         """Write the vectors (atomically) as ``word2vec`` text, ``word2vec-binary``, ``glove``

@@ -27,15 +27,8 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from starlette.exceptions import HTTPException
 
@@ -43,7 +36,8 @@ from rnnkit import __version__
 from rnnkit.errors import RnnkitError
 from rnnkit.serve.batching import MicroBatcher
 from rnnkit.serve.config import ServeConfig
-from rnnkit.serve.models import ServedModel
+from rnnkit.serve.metrics import Metrics
+from rnnkit.serve.models import LMRunner, ServedModel
 
 __all__ = ["PAGE_FILES", "create_app"]
 
@@ -66,7 +60,6 @@ PAGE_HEADERS = {
 _STATIC = {"/health", "/ready", "/v1/models", "/metrics", "/openapi.json", "/docs", *PAGE_FILES}
 _PREDICT = re.compile(r"^/v1/models/[^/]+/predict$")
 MIN_TEMPERATURE = 0.01
-_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 def _endpoint(path: str) -> str:
@@ -106,55 +99,6 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: Any
         }
     )
     await send({"type": "http.response.body", "body": data})
-
-
-class Metrics:
-    """The Prometheus metrics of one app (in a registry of its own)."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "rnnkit_serve_requests",
-            "HTTP requests answered.",
-            ["method", "endpoint", "status"],
-            registry=self.registry,
-        )
-        self.errors = Counter(
-            "rnnkit_serve_errors",
-            "HTTP requests answered with a 4xx or 5xx status.",
-            ["endpoint", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "rnnkit_serve_request_duration_seconds",
-            "Time from request to response.",
-            ["endpoint"],
-            registry=self.registry,
-        )
-        self.batch_size = Histogram(
-            "rnnkit_serve_batch_size",
-            "Texts run through a model in one batch.",
-            ["model"],
-            buckets=_BUCKETS,
-            registry=self.registry,
-        )
-        self.batch_requests = Histogram(
-            "rnnkit_serve_batch_requests",
-            "Requests served by one batch.",
-            ["model"],
-            buckets=_BUCKETS,
-            registry=self.registry,
-        )
-        self.models = Gauge("rnnkit_serve_models", "Models loaded.", registry=self.registry)
-
-    def observer(self, model: str) -> Callable[[int, int], None]:
-        """What :class:`MicroBatcher` calls after each batch of ``model``."""
-
-        def observe(texts: int, requests: int) -> None:
-            self.batch_size.labels(model=model).observe(texts)
-            self.batch_requests.labels(model=model).observe(requests)
-
-        return observe
 
 
 class GuardMiddleware:
@@ -253,7 +197,9 @@ def _request_model(config: ServeConfig) -> type[BaseModel]:
         )
         prompt: Text | None = Field(None, description="Language models: one prompt.")
         explain: bool | None = Field(
-            None, description="Classifiers: also the tokens and their attention weights."
+            None,
+            description="Classifiers: also the tokens and their attention weights; translators: "
+            "also the source and target tokens and the attention matrix.",
         )
         beam: int | None = Field(None, ge=1, le=config.max_beam, description="Translators.")
         length: int | None = Field(
@@ -265,6 +211,11 @@ def _request_model(config: ServeConfig) -> type[BaseModel]:
         seed: int | None = Field(None, ge=0, lt=2**63, description="Language models.")
         condition: str | None = Field(
             None, max_length=200, description="Label-conditioned language models: the label."
+        )
+        stream: bool | None = Field(
+            None,
+            description="Language models: answer in JSON lines (application/x-ndjson), one "
+            '{"index", "piece"} per generated piece as it is drawn, then the whole answer.',
         )
 
         @field_validator("temperature")
@@ -385,7 +336,7 @@ def _add_status_routes(
     @app.get("/metrics")
     async def prometheus() -> Response:
         """Prometheus metrics: requests, errors, latency, batch sizes."""
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 def _add_predict_route(
@@ -396,11 +347,12 @@ def _add_predict_route(
 ) -> None:
     """``POST /v1/models/{name}/predict``, its body checked against ``cfg``'s limits."""
 
-    async def predict(name: str, body: Any) -> dict[str, Any]:
+    async def predict(name: str, body: Any) -> Response | dict[str, Any]:
         """Run texts through model ``name``: classifier label and probabilities (tokens and
-        attention with ``explain``), tagger tokens and tags, translator translation (``beam``),
-        language model continuation (``length``, ``temperature``, ``top_k``, ``top_p``,
-        ``seed``)."""
+        attention with ``explain``), tagger tokens and tags, translator translation and score
+        (``beam``; source and target tokens and the attention matrix with ``explain``), language
+        model continuation (``length``, ``temperature``, ``top_k``, ``top_p``, ``seed``;
+        streamed as JSON lines with ``stream``)."""
         served = models.get(name)
         if served is None:
             raise HTTPException(404, f"no model named {name!r}; GET /v1/models lists them")
@@ -415,11 +367,11 @@ def _add_predict_route(
             raise HTTPException(422, f"{', '.join(extra)}: not an option of {served.task} models")
         if served.task == "lm":
             fields.setdefault("length", min(100, cfg.max_length))
+        inputs = texts if texts is not None else [prompt]
+        if fields.pop("stream", False):
+            return await _stream(served, batchers[name], inputs, fields, cfg.timeout_s)
         try:
-            raw = await asyncio.wait_for(
-                batchers[name].submit(texts if texts is not None else [prompt], fields),
-                cfg.timeout_s,
-            )
+            raw = await asyncio.wait_for(batchers[name].submit(inputs, fields), cfg.timeout_s)
         except TimeoutError:
             raise HTTPException(503, f"no answer within {cfg.timeout_s} s") from None
         except RnnkitError as err:  # e.g. an unknown condition of a language model
@@ -429,4 +381,60 @@ def _add_predict_route(
 
     # the body's class is made for this app's limits, so it is set here, not as an annotation
     predict.__annotations__["body"] = _request_model(cfg)
-    app.post("/v1/models/{name}/predict", response_model=PredictResponse)(predict)
+    streamed = {"content": {"application/x-ndjson": {}}, "description": "With stream: JSON lines."}
+    app.post(
+        "/v1/models/{name}/predict", response_model=PredictResponse, responses={200: streamed}
+    )(predict)
+
+
+def _json_line(body: dict[str, Any]) -> bytes:
+    return json.dumps(body).encode() + b"\n"
+
+
+async def _stream(
+    served: ServedModel,
+    batcher: MicroBatcher,
+    texts: list[str],
+    options: dict[str, Any],
+    timeout_s: float,
+) -> Response:
+    """A language model's continuations as JSON lines (``application/x-ndjson``): one
+    ``{"index": I, "piece": P}`` per piece of text ``I``'s continuation as it is drawn, then
+    ``{"model", "results"}``, the body a request without ``stream`` gets. An error before the
+    first piece is an ordinary 4xx; one after it (the request outliving ``timeout_s``) is a last
+    line ``{"error", "status"}``."""
+    runner = served.runner
+    assert isinstance(runner, LMRunner)
+    pieces = batcher.stream(lambda: runner.stream(served.model, texts, options))
+    deadline = asyncio.get_running_loop().time() + timeout_s
+
+    async def next_piece() -> tuple[int, str] | None:
+        left = deadline - asyncio.get_running_loop().time()
+        return await asyncio.wait_for(anext(pieces, None), max(0.0, left))
+
+    try:
+        first = await next_piece()
+    except TimeoutError:
+        raise HTTPException(503, f"no answer within {timeout_s} s") from None
+    except RnnkitError as err:  # e.g. an unknown condition
+        raise HTTPException(422, str(err)) from None
+
+    async def lines() -> AsyncIterator[bytes]:
+        parts: list[list[str]] = [[] for _ in texts]
+        item = first
+        try:
+            while item is not None:
+                index, piece = item
+                parts[index].append(piece)
+                yield _json_line({"index": index, "piece": piece})
+                item = await next_piece()
+            results = [{"continuation": "".join(p)} for p in parts]
+            yield _json_line({"model": served.name, "results": results})
+        except TimeoutError:
+            yield _json_line(_error_body(503, f"no answer within {timeout_s} s"))
+        except Exception:  # the status line is sent already: say so in the last line
+            yield _json_line(_error_body(500, "internal error"))
+        finally:
+            await pieces.aclose()
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")

@@ -23,7 +23,9 @@ class ServeConfig:
     Args:
         max_batch: texts run through a model together (micro-batching across requests); a
             single request with more texts still runs, alone.
-        max_wait_ms: how long the first request of a batch waits for others to join it.
+        max_wait_ms: an extra wait for more requests, taken only after a batch of several
+            requests and only while the next batch is not full (a lone client never waits; see
+            :mod:`rnnkit.serve.batching`).
         max_body_bytes: largest request body read (413 beyond).
         max_texts: texts per request (422 beyond).
         max_chars: characters per text or prompt (422 beyond).
@@ -34,7 +36,7 @@ class ServeConfig:
     """
 
     max_batch: int = 32
-    max_wait_ms: float = 5.0
+    max_wait_ms: float = 0.0
     max_body_bytes: int = 1_000_000
     max_texts: int = 64
     max_chars: int = 10_000

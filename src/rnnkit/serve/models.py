@@ -14,7 +14,7 @@ request gets, with that request's options (a classifier's ``explain``).
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from rnnkit.fileio import read_json, sha256_file
 
 __all__ = [
     "NAME_PATTERN",
+    "LMRunner",
     "Options",
     "ServedModel",
     "TaskRunner",
@@ -41,8 +42,8 @@ Options = Mapping[str, Any]
 TASK_OPTIONS: dict[str, frozenset[str]] = {
     "classify": frozenset({"explain"}),
     "tag": frozenset(),
-    "translate": frozenset({"beam"}),
-    "lm": frozenset({"length", "temperature", "top_k", "top_p", "seed", "condition"}),
+    "translate": frozenset({"beam", "explain"}),
+    "lm": frozenset({"length", "temperature", "top_k", "top_p", "seed", "condition", "stream"}),
 }
 
 
@@ -103,10 +104,19 @@ class TranslateRunner(TaskRunner):
         return options.get("beam")
 
     def run(self, model: Any, texts: list[str], options: Options) -> list[Any]:
-        return [
-            {"translation": t.text, "score": t.score}
-            for t in model.translate(texts, beam_size=options.get("beam"))
-        ]
+        return list(model.translate(texts, beam_size=options.get("beam")))
+
+    def format(self, raw: Any, options: Options) -> dict[str, Any]:
+        """``translation`` and ``score``; with ``explain`` also the ``source_tokens``, the target
+        ``tokens`` and ``attention``: a row of ``len(source_tokens)`` weights per target token
+        and one more for ``<eos>`` (none when the length limit cut the output), or ``None``
+        for a model without attention."""
+        out: dict[str, Any] = raw.to_json()
+        if options.get("explain"):
+            out["source_tokens"] = list(raw.source_tokens)
+            out["tokens"] = list(raw.tokens)
+            out["attention"] = raw.attention.tolist() if raw.attention is not None else None
+        return out
 
 
 class LMRunner(TaskRunner):
@@ -116,12 +126,32 @@ class LMRunner(TaskRunner):
         return tuple(options.get(f) for f in self.FIELDS)
 
     def run(self, model: Any, texts: list[str], options: Options) -> list[Any]:
-        from rnnkit.models.lm.generate import GenerationConfig, generate_text
+        from rnnkit.models.lm.generate import generate_batch
+
+        config, condition = self._generation(options)
+        size = max(1, len(texts))
+        return [
+            {"continuation": text}
+            for text in generate_batch(model, texts, config, condition, batch_size=size)
+        ]
+
+    def stream(self, model: Any, texts: list[str], options: Options) -> Iterator[tuple[int, str]]:
+        """``(index, piece)`` for each piece of each text's continuation, as it is drawn: the
+        same pieces, with the same options, as :meth:`run` joins."""
+        from rnnkit.models.lm.generate import generate
+
+        config, condition = self._generation(options)
+        for i, text in enumerate(texts):
+            for piece in generate(model, text, config, condition):
+                yield i, piece
+
+    def _generation(self, options: Options) -> tuple[Any, str | None]:
+        """The :class:`~rnnkit.models.lm.generate.GenerationConfig` and condition of
+        ``options``."""
+        from rnnkit.models.lm.generate import GenerationConfig
 
         given = {f: options[f] for f in self.FIELDS[:-1] if options.get(f) is not None}
-        config = GenerationConfig(**given)
-        condition = options.get("condition")
-        return [{"continuation": generate_text(model, t, config, condition)} for t in texts]
+        return GenerationConfig(**given), options.get("condition")
 
 
 _RUNNERS: dict[str, TaskRunner] = {
@@ -169,6 +199,15 @@ def _summary(section: Any) -> dict[str, Any]:
     }
 
 
+def _weights_format(doc: dict[str, Any]) -> str:
+    """How the run's network is stored: ``"torch"`` for a trained run directory, or the format
+    ``rnnkit export`` recorded in ``config.json`` (``"int8"``, ``"onnx"``)."""
+    export = doc.get("export")
+    if isinstance(export, dict) and isinstance(export.get("format"), str):
+        return str(export["format"])
+    return "torch"
+
+
 @dataclass
 class ServedModel:
     """A loaded model and what the API says about it."""
@@ -201,7 +240,7 @@ class ServedModel:
         info: dict[str, Any] = {
             "name": name,
             "task": task,
-            "format": doc.get("format"),
+            "format": _weights_format(doc),
             "rnnkit_version": doc.get("rnnkit_version"),
             "config": _summary(doc.get("model")),
             "sha256": sha256_file(weights) if weights.is_file() else None,

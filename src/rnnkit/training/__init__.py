@@ -8,6 +8,7 @@ from rnnkit.training.callbacks import (
     EarlyStopping,
     GradientClipping,
     LRScheduler,
+    TensorBoardLogger,
 )
 from rnnkit.training.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
 from rnnkit.training.clipping import clip_grad_norm_, clip_grad_value_
@@ -40,6 +41,7 @@ __all__ = [
     "PlotCurves",
     "ProgressBar",
     "ScheduleConfig",
+    "TensorBoardLogger",
     "TrainConfig",
     "TrainState",
     "Trainer",

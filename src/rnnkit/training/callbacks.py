@@ -12,6 +12,7 @@ For exact resumption, hooks must not draw from the global random generators (Pyt
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
@@ -27,9 +28,18 @@ from rnnkit.training.optim import (
 )
 
 if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
+
     from rnnkit.training.trainer import Trainer
 
-__all__ = ["Callback", "Checkpoint", "EarlyStopping", "GradientClipping", "LRScheduler"]
+__all__ = [
+    "Callback",
+    "Checkpoint",
+    "EarlyStopping",
+    "GradientClipping",
+    "LRScheduler",
+    "TensorBoardLogger",
+]
 
 
 class Callback:
@@ -38,6 +48,12 @@ class Callback:
     order: ClassVar[int] = 0
     saves_model: ClassVar[bool] = False
     """True for a callback that writes ``model.safetensors`` itself (the Trainer then does not)."""
+    main_only: ClassVar[bool] = False
+    """True for a callback that only writes or shows (the log, plots, the progress bar): in a
+    data-parallel run only rank 0 runs it."""
+    per_rank: ClassVar[bool] = False
+    """True for a callback whose state differs between the ranks of a data-parallel run (the
+    language model's carried state): checkpoints keep each rank's."""
 
     def on_fit_start(self, trainer: Trainer) -> None:
         """Before training (and before a resumed run's state is loaded)."""
@@ -194,20 +210,21 @@ class EarlyStopping(Callback):
             trainer.state.should_stop = True
 
     def _save_best(self, trainer: Trainer) -> None:
-        if trainer.run_dir is not None:
-            save_weights(trainer.model, trainer.run_dir / "model.safetensors")
-        else:
+        if trainer.run_dir is None:
             self._best_weights = {
                 k: v.detach().clone() for k, v in trainer.model.state_dict().items()
             }
+        elif trainer.writes:  # a data-parallel run's other ranks get rank 0's at the end
+            save_weights(trainer.model, trainer.run_dir / "model.safetensors")
 
     def on_fit_end(self, trainer: Trainer) -> None:
         if not self.restore_best or self.best is None:
             return
-        if trainer.run_dir is not None:
+        if trainer.run_dir is None:
+            if self._best_weights is not None:
+                trainer.model.load_state_dict(self._best_weights)
+        elif trainer.writes:
             load_weights(trainer.model, trainer.run_dir / "model.safetensors")
-        elif self._best_weights is not None:
-            trainer.model.load_state_dict(self._best_weights)
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
@@ -243,3 +260,80 @@ class Checkpoint(Callback):
 
     def on_epoch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
         trainer.save_checkpoint()
+
+
+class TensorBoardLogger(Callback):
+    """Writes TensorBoard event files into ``tb/`` of the run directory, beside
+    ``train_log.jsonl``, with PyTorch's ``SummaryWriter``: every ``every`` steps the mean
+    ``train/loss``, ``train/lr`` and the mean of each scalar other callbacks publish in
+    ``trainer.scalars`` (``train/grad_norm``); after each epoch ``epoch/train_loss`` and
+    ``dev/<metric>``. The x axis is the optimizer step. A resumed run drops the events the
+    interrupted one wrote after its checkpoint (``purge_step``).
+
+    Args:
+        every: steps per step record.
+        folder: the folder in the run directory.
+    """
+
+    order: ClassVar[int] = -45
+    main_only: ClassVar[bool] = True
+
+    def __init__(self, every: int = 50, folder: str = "tb") -> None:
+        if every < 1:
+            raise ConfigError(f"log interval must be >= 1 step, got {every}")
+        self.every = every
+        self.folder = folder
+        self._writer: SummaryWriter | None = None
+        self._losses: list[torch.Tensor] = []
+        self._scalars: dict[str, list[torch.Tensor]] = {}
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        if trainer.run_dir is None:
+            raise ConfigError("train.tensorboard needs the Trainer's run_dir")
+        try:
+            import torch.utils.tensorboard  # noqa: F401
+        except ImportError as err:
+            raise ConfigError(
+                "train.tensorboard needs the tensorboard package: pip install 'rnnkit[tensorboard]'"
+            ) from err
+
+    def _open(self, trainer: Trainer) -> SummaryWriter:
+        # opened at the first epoch start, after a resumed run's state is back
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            step = trainer.state.global_step
+            log_dir = Path(trainer.run_dir or ".") / self.folder
+            self._writer = SummaryWriter(str(log_dir), purge_step=step if step else None)
+        return self._writer
+
+    def on_epoch_start(self, trainer: Trainer) -> None:
+        self._open(trainer)
+
+    def on_step_end(self, trainer: Trainer, loss: torch.Tensor, count: int) -> None:
+        # read at the interval's end: no host sync per step on a GPU
+        self._losses.append(loss)
+        for name, value in trainer.scalars.items():
+            self._scalars.setdefault(name, []).append(value.detach())
+        step = trainer.state.global_step
+        if step % self.every:
+            return
+        writer = self._open(trainer)
+        writer.add_scalar("train/loss", torch.stack(self._losses).mean().item(), step)
+        writer.add_scalar("train/lr", trainer.lr, step)
+        for name, values in self._scalars.items():
+            writer.add_scalar(f"train/{name}", torch.stack(values).double().mean().item(), step)
+        self._losses, self._scalars = [], {}
+
+    def on_epoch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
+        writer = self._open(trainer)
+        step = trainer.state.global_step
+        writer.add_scalar("epoch/train_loss", trainer.state.history[-1]["train_loss"], step)
+        for name, value in metrics.items():
+            writer.add_scalar(f"dev/{name}", value, step)
+        writer.flush()
+
+    def on_teardown(self, trainer: Trainer) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

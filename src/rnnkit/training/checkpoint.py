@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
+from safetensors.torch import load as load_bytes
+from safetensors.torch import save as save_bytes
 from safetensors.torch import save_file
 
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
@@ -41,9 +43,11 @@ __all__ = [
     "load_checkpoint",
     "load_tensors",
     "load_weights",
+    "pack_state",
     "save_checkpoint",
     "save_tensors",
     "save_weights",
+    "unpack_state",
 ]
 
 FORMAT_VERSION = 1
@@ -124,6 +128,13 @@ def save_tensors(
     path: str | Path, tensors: Mapping[str, torch.Tensor], metadata: dict[str, str] | None = None
 ) -> None:
     """Write ``tensors`` to a safetensors file atomically (on the CPU, shared storage copied)."""
+    with atomic_path(path) as tmp:
+        save_file(_storable(tensors), str(tmp), metadata=metadata)
+
+
+def _storable(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``tensors`` as safetensors takes them: detached, on the CPU, contiguous, none sharing
+    memory with another."""
     seen: set[int] = set()
     flat: dict[str, torch.Tensor] = {}
     for name, tensor in tensors.items():
@@ -134,8 +145,23 @@ def save_tensors(
             t = t.clone()
         seen.add(ptr)
         flat[name] = t.contiguous()
-    with atomic_path(path) as tmp:
-        save_file(flat, str(tmp), metadata=metadata)
+    return flat
+
+
+def pack_state(state: Any) -> bytes:
+    """``state`` (as :func:`encode_state` takes it) as bytes, to send to another process: the
+    JSON document's length (8 bytes, little-endian), the document, then the tensors in the
+    safetensors format. No pickle, so a peer's bytes run no code when read."""
+    doc, tensors = encode_state(state)
+    header = json.dumps(doc, allow_nan=False, ensure_ascii=False).encode()
+    return len(header).to_bytes(8, "little") + header + save_bytes(_storable(tensors))
+
+
+def unpack_state(data: bytes) -> Any:
+    """Inverse of :func:`pack_state` (tensors on the CPU)."""
+    size = int.from_bytes(data[:8], "little")
+    doc = json.loads(data[8 : 8 + size].decode())
+    return decode_state(doc, load_bytes(data[8 + size :]))
 
 
 def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:

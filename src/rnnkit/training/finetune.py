@@ -32,6 +32,7 @@ from torch import nn
 from rnnkit.errors import ConfigError
 from rnnkit.fileio import read_json, write_json
 from rnnkit.training.checkpoint import has_checkpoint, load_weights
+from rnnkit.training.distributed import is_main
 from rnnkit.training.recipe import TrainConfig, build_trainer
 
 WEIGHTS_FILE = "model.safetensors"
@@ -205,6 +206,10 @@ def fit_plan(
     A one-step plan writes into ``run_dir`` itself; a longer one gives step ``i`` the directory
     ``run_dir/finetune/<i>-<name>``, where ``step.json`` marks it finished, so that ``resume``
     skips finished steps (reloading their weights) and continues the interrupted one.
+
+    In a data-parallel run rank 0 alone writes ``step.json``; every rank reads it on resume
+    (across machines the run directory must then be on a shared file system). A multi-step plan,
+    or frozen groups, tell DDP that trainable parameters may go unused in a forward.
     """
     groups = layer_groups(model)
     results = []
@@ -228,14 +233,19 @@ def fit_plan(
             else optimizer_groups(model, groups, trainable, cfg.optim.lr, finetune.lr_decay)
         )
         trainer = build_trainer(
-            model, step_cfg, step_dir, param_groups=param_groups, **trainer_options
+            model,
+            step_cfg,
+            step_dir,
+            param_groups=param_groups,
+            find_unused_parameters=len(steps) > 1 or bool(frozen),
+            **trainer_options,
         )
         trainer.fit(train, dev, resume=resume and has_checkpoint(step_dir))
         state = trainer.state
         results.append(
             StepResult(step.name, trainable, trainer.elapsed, step_dir, state.epoch, state.history)
         )
-        if len(steps) > 1:
+        if len(steps) > 1 and is_main():
             write_json(
                 marker, {"name": step.name, "trainable": trainable, "seconds": trainer.elapsed}
             )

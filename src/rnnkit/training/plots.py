@@ -85,6 +85,7 @@ class PlotCurves(Callback):
     """At the end of training, plots the run directory's ``train_log.jsonl`` (``plot_curves``)."""
 
     order: ClassVar[int] = 95
+    main_only: ClassVar[bool] = True
 
     def __init__(self, log_file: str = LOG_FILE) -> None:
         self.log_file = log_file

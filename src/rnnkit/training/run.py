@@ -13,6 +13,11 @@ Every task (classify, tag, lm, translate, and a fine-tuning plan) goes through
    step for a plain run), each a :class:`~rnnkit.training.trainer.Trainer` with checkpoints.
 3. :meth:`TrainingRun.finish`: the final (or best) weights and ``config.json``, then
    ``metrics.json``. Every file is written atomically (:mod:`rnnkit.fileio`).
+
+Started by ``torchrun`` with several processes (:mod:`rnnkit.training.distributed`), every rank
+runs the routine and rank 0 alone writes: :meth:`TrainingRun.start` joins the process group
+(the backend from ``train.device``), checks and writes on rank 0 and stops every rank alike on
+a refusal; :meth:`TrainingRun.finish` writes on rank 0 only (:attr:`TrainingRun.writes`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from torch import nn
 from rnnkit.errors import ConfigError
 from rnnkit.fileio import read_json, sha256_file, write_json
 from rnnkit.training.checkpoint import has_checkpoint
+from rnnkit.training.distributed import init as init_distributed
+from rnnkit.training.distributed import is_main, on_main
 
 __all__ = [
     "METRICS_FILE",
@@ -43,7 +50,7 @@ METRICS_FILE = "metrics.json"
 _CONFIG_FILE = "config.json"
 _VOLATILE = frozenset({"format", "format_version", "rnnkit_version", "task"})
 #: Train options that change how a run looks or how fast it goes, never its weights.
-_COSMETIC = ("progress", "plots", "threads", "log_every")
+_COSMETIC = ("progress", "plots", "threads", "log_every", "tensorboard")
 
 
 class Reported(Protocol):
@@ -125,8 +132,19 @@ class TrainingRun:
         hashes = {name: sha256_file(path) for name, path in inputs.items()}
         self.extra: dict[str, Any] = {**extra, "inputs": hashes}
 
+    @property
+    def writes(self) -> bool:
+        """Whether this process writes the run directory (rank 0 of a data-parallel run, or the
+        only process): task code asks it before writing files of its own (plots)."""
+        return is_main()
+
     def start(self) -> None:
         """Check the directory (and, resuming, that nothing changed); write ``config.json``."""
+        train = self.extra.get("train")
+        init_distributed(train.get("device", "auto") if isinstance(train, Mapping) else "auto")
+        on_main(self._start)
+
+    def _start(self) -> None:
         check_run_dir(self.out_dir, self.resume)
         if self.resume:
             self._check_same()
@@ -188,8 +206,10 @@ class TrainingRun:
     def finish(self, dev: Reported, test: Reported | None, **extra: Any) -> None:
         """Write the trained weights, ``config.json`` and ``metrics.json``: ``{"dev": …,
         "test": …}`` (the reports' ``to_json()``, test only when given) and the ``extra`` keys
-        (``train_seconds``, …)."""
+        (``train_seconds``, …). Only rank 0 of a data-parallel run writes."""
         self.artifact.model.eval()
+        if not self.writes:
+            return
         self.artifact.save(self.out_dir, self.extra)
         metrics: dict[str, Any] = {"dev": dev.to_json(), **extra}
         if test is not None:

@@ -74,6 +74,7 @@ class JsonlLogger(Callback):
     """
 
     order: ClassVar[int] = -50
+    main_only: ClassVar[bool] = True
 
     def __init__(self, every: int = 50, flush_secs: float = 10.0, filename: str = LOG_FILE) -> None:
         if every < 1:

@@ -156,3 +156,19 @@ def test_load_refuses_broken_run_directories(tmp_path):
     (run / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(DataFormatError):
         load(run)
+
+
+def test_predict_buckets_by_length_and_answers_in_input_order() -> None:
+    texts, labels = make_texts(60, seed=5)
+    clf = train_small(ClassifierConfig(pooling="attention", **SMALL), texts, labels)
+    random.Random(1).shuffle(texts)
+    assert len({len(t.split()) for t in texts}) > 5  # lengths vary, in shuffled order
+    together = clf.predict(texts, batch_size=7)
+    alone = [clf.predict([t])[0] for t in texts]
+    for a, b in zip(together, alone, strict=True):
+        assert a.label == b.label and a.tokens == b.tokens
+        assert a.probabilities == pytest.approx(b.probabilities, abs=1e-5)
+        assert a.attention == pytest.approx(b.attention, abs=1e-5)
+    probs = clf.predict_proba(texts, batch_size=7)
+    assert probs.shape == (60, len(clf.labels))
+    assert np.allclose(probs, [list(p.probabilities.values()) for p in together], atol=1e-6)

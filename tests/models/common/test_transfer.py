@@ -88,3 +88,21 @@ def test_chain_thaw_changes_only_the_step_group(tmp_path):
             else:
                 assert not any(changed), (step.name, group)
         previous = now
+
+
+def test_inherit_sizes_takes_the_runs_sizes_but_keeps_the_given_ones(tmp_path):
+    import json
+
+    from rnnkit.models.common.transfer import inherit_sizes
+
+    run = tmp_path / "lm"
+    run.mkdir()
+    model = {"embedding_dim": 32, "mode": "gru", "hidden_size": 24, "num_layers": 2}
+    doc = {"format": "rnnkit-run", "format_version": 1, "task": "lm", "model": model}
+    (run / "config.json").write_text(json.dumps(doc), encoding="utf-8")
+    start = ClassifierConfig(embeddings="glove-6b-50d", hidden_size=64)
+    got = inherit_sizes(start, run)
+    assert (got.embedding_dim, got.mode, got.hidden_size, got.num_layers) == (32, "gru", 24, 2)
+    assert got.embeddings is None and got.bidirectional is False  # what a language model implies
+    kept = inherit_sizes(start, run, keep={"hidden_size", "bidirectional"})
+    assert (kept.hidden_size, kept.bidirectional, kept.embedding_dim) == (64, True, 32)

@@ -8,7 +8,13 @@ import torch
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.lm.artifact import TextLM
-from rnnkit.models.lm.generate import GenerationConfig, filter_distribution, generate, generate_text
+from rnnkit.models.lm.generate import (
+    GenerationConfig,
+    filter_distribution,
+    generate,
+    generate_batch,
+    generate_text,
+)
 from rnnkit.models.lm.model import LanguageModel, LMConfig
 from rnnkit.text.vocab import Vocab
 
@@ -110,3 +116,33 @@ def test_conditions_and_bad_options() -> None:
     for bad in ({"temperature": -1.0}, {"top_k": 0}, {"top_p": 0.0}, {"length": -1}):
         with pytest.raises(ConfigError):
             GenerationConfig(**bad)
+
+
+PROMPTS = ["the cat", "", "a dog ran on the mat", "the", "cat sat\nthe", "dog", "the mat", "ran"]
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        GenerationConfig(length=12, greedy=True),
+        GenerationConfig(length=12, seed=3, top_k=4),
+        GenerationConfig(length=30, seed=5, stop_at_eos=True),
+    ],
+)
+def test_generate_batch_equals_each_prompt_alone(cfg: GenerationConfig) -> None:
+    lm = tiny_lm()
+    prompts = PROMPTS * 2
+    alone = [generate_text(lm, p, cfg) for p in prompts]
+    assert generate_batch(lm, prompts, cfg, batch_size=3) == alone
+    assert generate_batch(lm, [], cfg) == []
+
+
+def test_generate_batch_conditions_every_prompt() -> None:
+    lm = tiny_lm(labels=["neg", "pos"])
+    cfg = GenerationConfig(length=8, greedy=True)
+    batch = generate_batch(lm, PROMPTS, cfg, condition="pos", batch_size=2)
+    assert batch == [generate_text(lm, p, cfg, condition="pos") for p in PROMPTS]
+    with pytest.raises(ConfigError, match="needs a condition"):
+        generate_batch(lm, PROMPTS, cfg)
+    with pytest.raises(ConfigError, match="not conditioned"):
+        generate_batch(tiny_lm(), PROMPTS, cfg, condition="pos")

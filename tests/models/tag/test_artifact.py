@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,17 @@ def test_load_rejects_a_broken_config(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(__import__("json").dumps(doc))
     with pytest.raises(DataFormatError, match="scheme"):
         TextTagger.load(tmp_path)
+
+
+@pytest.mark.parametrize("head", ["crf", "softmax"])
+def test_tag_buckets_by_length_and_answers_in_input_order(head: str) -> None:
+    tagger = make_tagger(head)
+    rng = random.Random(2)
+    words = [*list(tagger.vocab)[2:], "Unseen", "x"]
+    sentences = [[rng.choice(words) for _ in range(rng.randrange(1, 15))] for _ in range(40)]
+    together = tagger.tag(sentences, batch_size=6)
+    assert [len(t) for t in together] == [len(s) for s in sentences]
+    assert together == [tagger.tag([s])[0] for s in sentences]
+    assert tagger.tag([]) == []
+    with pytest.raises(ConfigError, match="empty sentence"):
+        tagger.tag([["a"], []])

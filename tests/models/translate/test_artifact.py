@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,16 @@ def test_bad_run_configs(tmp_path: Path) -> None:
         Translator.load(tmp_path)
     with pytest.raises(ConfigError, match="beam_size"):
         DecodeConfig(beam_size=0)
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_translate_buckets_by_length_and_answers_in_input_order(beam: int) -> None:
+    translator = _translator()
+    words = ["the", "dog", "cat", "runs", "sleeps", "a"]
+    rng = random.Random(4)
+    sources = [" ".join(rng.choice(words) for _ in range(rng.randrange(1, 9))) for _ in range(15)]
+    together = translator.translate(sources, beam, batch_size=4)
+    alone = [translator.translate([s], beam)[0] for s in sources]
+    assert [t.tokens for t in together] == [t.tokens for t in alone]
+    assert [t.source_tokens for t in together] == [s.split() for s in sources]
+    assert [t.score for t in together] == pytest.approx([t.score for t in alone], abs=1e-4)

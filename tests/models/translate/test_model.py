@@ -176,3 +176,15 @@ def test_sanity_task_reverses_digit_strings() -> None:
     exact = sum(h.tokens == test_tgt[i] for h, i in zip(hyps, batch.index.tolist(), strict=True))
     assert exact / len(test_src) >= 0.99
     assert time.process_time() - start < 60
+
+
+def test_hidden_size_sizes_the_decoder_unless_decoder_hidden_size_is_given() -> None:
+    from rnnkit.config import build_config, config_from_dict
+
+    same = build_seq2seq(build_config(Seq2SeqConfig, overrides=["hidden_size=12"]), 9, 9)
+    assert same.decoder.rnn.hidden_size == 12
+    own = Seq2SeqConfig(hidden_size=12, decoder_hidden_size=20)
+    assert build_seq2seq(own, 9, 9).decoder.rnn.hidden_size == 20
+    # a config.json written when the field defaulted to 256 still loads as it was
+    saved = config_from_dict(Seq2SeqConfig, {"hidden_size": 64, "decoder_hidden_size": 256})
+    assert saved.decoder_size == 256

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.data.batching import PaddedBatch, encode, make_batches
+from rnnkit.data.batching import PaddedBatch, encode, make_batches, pad_batch, run_in_order
 from rnnkit.errors import ConfigError, DataFormatError
 from rnnkit.models.classify.ensemble import Ensemble
 from rnnkit.models.classify.hierarchical import boundary_ids
@@ -135,39 +135,48 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
             )
         return [index[lab] for lab in labels]
 
-    @torch.no_grad()
     def run(self, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, list[Any]]:
         """``(probabilities (N, C) float32, attention weights per text or None)``, input order."""
+        return self._run(self.tokenize(texts), batch_size)
+
+    @torch.inference_mode()
+    def _run(self, tokens: Sequence[list[str]], batch_size: int) -> tuple[np.ndarray, list[Any]]:
         self.model.eval()
         device = next(self.model.parameters()).device
-        probs = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        attention: list[Any] = [None] * len(texts)
-        for batch in self.batches(texts, batch_size=batch_size):
-            out = self.model(move_to_device(batch, device))
-            assert batch.index is not None
-            rows = batch.index.tolist()
-            probs[rows] = out.probabilities.cpu().numpy()
-            if out.attention is not None:
-                weights = out.attention.float().cpu()
-                for r, i in enumerate(rows):
-                    attention[i] = weights[r, : int(batch.lengths[r])].tolist()
-        return probs, attention
+        ids = encode(tokens, self.vocab)
+
+        def run_batch(seqs: list[list[int]]) -> list[tuple[np.ndarray, list[float] | None]]:
+            out = self.model(move_to_device(pad_batch(seqs), device))
+            probs = out.probabilities.float().cpu().numpy()  # (B, C)
+            weights = out.attention.float().cpu() if out.attention is not None else None
+            return [
+                (probs[r], weights[r, : len(seq)].tolist() if weights is not None else None)
+                for r, seq in enumerate(seqs)
+            ]
+
+        results = run_in_order(ids, [len(s) for s in ids], batch_size, run_batch)
+        probs = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
+        for i, (row, _) in enumerate(results):
+            probs[i] = row
+        return probs, [weights for _, weights in results]
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Class probabilities ``(N, C)``, columns in the order of :attr:`labels`."""
         return self.run(texts, batch_size)[0]
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[Prediction]:
-        """One :class:`Prediction` per text."""
-        probs, attention = self.run(texts, batch_size)
+        """One :class:`Prediction` per text, in input order (texts are run in batches of
+        similar length)."""
+        tokens = self.tokenize(texts)
+        probs, attention = self._run(tokens, batch_size)
         out = []
-        for row, tokens, weights in zip(probs, self.tokenize(texts), attention, strict=True):
+        for row, toks, weights in zip(probs, tokens, attention, strict=True):
             out.append(
                 Prediction(
                     label=self.labels[int(row.argmax())],
                     probabilities={lab: float(p) for lab, p in zip(self.labels, row, strict=True)},
-                    tokens=tokens,
-                    attention=weights[: len(tokens)] if weights is not None else None,
+                    tokens=toks,
+                    attention=weights[: len(toks)] if weights is not None else None,
                 )
             )
         return out

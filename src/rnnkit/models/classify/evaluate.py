@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnkit.data.batching import PaddedBatch
+from rnnkit.data.batching import STREAM_CHUNK, PaddedBatch, stream_in_chunks
 from rnnkit.data.classification import read_classification
 from rnnkit.data.records import TextExample
 from rnnkit.errors import ConfigError
@@ -74,15 +74,12 @@ def evaluate_classifier(
 
 
 def predict_stream(
-    classifier: TextClassifier, texts: Iterable[str], batch_size: int = 64, chunk: int = 1024
+    classifier: TextClassifier,
+    texts: Iterable[str],
+    batch_size: int = 64,
+    chunk: int = STREAM_CHUNK,
 ) -> Iterator[Prediction]:
-    """Predictions for ``texts`` in order, reading ``chunk`` texts at a time (stdin-sized input
-    never sits in memory whole; the first answers come before the input ends)."""
-    pending: list[str] = []
-    for text in texts:
-        pending.append(text)
-        if len(pending) == chunk:
-            yield from classifier.predict(pending, batch_size)
-            pending = []
-    if pending:
-        yield from classifier.predict(pending, batch_size)
+    """Predictions for ``texts`` in input order, ``chunk`` texts at a time, each chunk run in
+    batches of similar length: input of any size (stdin) holds constant memory, and the first
+    answers come before the input ends."""
+    return stream_in_chunks(texts, lambda block: classifier.predict(block, batch_size), chunk)

@@ -7,7 +7,7 @@ from rich.text import Text
 
 from rnnkit.models.classify.artifact import Prediction
 
-__all__ = ["explain_text"]
+__all__ = ["explain_numbers", "explain_text"]
 
 # The background goes from the terminal's own (weight 0) to this colour (the largest weight).
 _HOT = (230, 120, 0)
@@ -34,3 +34,14 @@ def explain_text(prediction: Prediction) -> Text:
         if i + 1 < len(prediction.tokens):
             out.append(" ")
     return out
+
+
+def explain_numbers(prediction: Prediction) -> str:
+    """``label (p)<TAB>token:weight token:weight …``: the weights as numbers, for output that
+    is not a terminal (a file, a pipe); without attention, the tokens alone."""
+    prob = prediction.probabilities[prediction.label]
+    weights = prediction.attention
+    if not weights:
+        return f"{prediction.label} ({prob:.2f})\t" + " ".join(prediction.tokens)
+    pairs = zip(prediction.tokens, weights, strict=True)
+    return f"{prediction.label} ({prob:.2f})\t" + " ".join(f"{t}:{w:.3f}" for t, w in pairs)

@@ -238,6 +238,8 @@ def _fit(
     """Train one classifier in ``run`` (from ``init_from`` by the fine-tuning plan, if given)."""
     assert isinstance(clf.model, Classifier)
     steps, transfer = _plan(clf.model, clf.vocab, init_from, cfg.finetune)
+    # the loss is a mean weighted by class: a batch's share of it is its labels' weights
+    class_weights = clf.model.class_weights.detach().cpu()
     fit = run.fit(
         dataclasses.replace(train_cfg, ensemble=1),
         batches[0],
@@ -247,6 +249,8 @@ def _fit(
         frozen=["embedder"] if clf.config.freeze_embeddings else [],
         evaluate_fn=classifier_metrics,
         steps_per_epoch=len(batches[0]),
+        pretrained_words=clf.config.embeddings is not None or init_from is not None,
+        loss_weight_fn=lambda b: float(class_weights[b.labels].sum()),
     )
     return fit, transfer
 
@@ -387,6 +391,15 @@ def _batches(
     if not texts:
         raise ConfigError(f"{path}: no examples")
     try:
-        return clf.batches(texts, labels, batch_size, bucket)
+        batches = clf.batches(texts, labels, batch_size, bucket)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+    if clf.max_length is not None:
+        cut = sum(int((b.lengths >= clf.max_length).sum()) for b in batches)
+        if cut:
+            logger.info(
+                "%s: %d of %d texts have data.max_length=%d tokens or more; the model reads "
+                "that many of each (data.truncate=%s)",
+                path, cut, len(texts), clf.max_length, clf.truncate,
+            )  # fmt: skip
+    return batches

@@ -125,6 +125,8 @@ class RunArtifact(ABC, Generic[M]):
 
     TASK: ClassVar[str]
     model: M
+    #: ``"int8"`` or ``"onnx"`` when loaded from an exported run directory (rnnkit.export)
+    exported: str | None = None
 
     @abstractmethod
     def sections(self) -> dict[str, Any]:
@@ -147,6 +149,10 @@ class RunArtifact(ABC, Generic[M]):
         atomically."""
         from rnnkit.training.checkpoint import save_weights
 
+        if self.exported is not None:
+            raise RnnkitError(
+                f"a model loaded from an exported ({self.exported}) run cannot be saved"
+            )
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         self.save_files(run_dir)
@@ -161,6 +167,11 @@ class RunArtifact(ABC, Generic[M]):
 
         doc = read_run_config(run_dir, cls.TASK)
         artifact = cls.from_sections(doc, Path(run_dir) / CONFIG_FILE, Path(run_dir))
+        if doc.get("export") is not None:  # written by rnnkit export: int8 or ONNX
+            from rnnkit.export import load_exported
+
+            load_exported(artifact, doc["export"], Path(run_dir), device)
+            return artifact.eval()
         load_weights(artifact.model, Path(run_dir) / WEIGHTS_FILE)
         artifact.model.to(device)
         return artifact.eval()

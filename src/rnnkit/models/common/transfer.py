@@ -14,14 +14,21 @@ What is carried over, and how it is matched:
    supervision, for example), except the output head: its classes are new.
 
 Every parameter is reported: loaded (and from where) or new, as a table.
+
+So that the weights fit, the new model takes the pretrained run's sizes (:func:`inherit_sizes`:
+embedding width and vectors, cell, hidden size, layers, bidirectionality) except those the user
+set: ``rnnkit train lm`` and ``rnnkit train classify --init-from`` fit each other with their
+defaults.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -29,9 +36,41 @@ from torch import nn
 from rnnkit.errors import ConfigError
 from rnnkit.text.vocab import Vocab
 
-__all__ = ["TransferReport", "init_from_run", "transfer_weights"]
+__all__ = ["SIZE_KEYS", "TransferReport", "inherit_sizes", "init_from_run", "transfer_weights"]
 
 NEW_PREFIXES = ("head.", "ngrams.")  # the n-gram table is keyed by its own vocabulary
+#: The fields of ``model`` that a run started ``--init-from`` takes from the pretrained run.
+SIZE_KEYS = ("embedding_dim", "embeddings", "mode", "hidden_size", "num_layers", "bidirectional")
+
+logger = logging.getLogger("rnnkit.models")
+M = TypeVar("M")
+
+
+def inherit_sizes(config: M, run_dir: str | Path, keep: Collection[str] = ()) -> M:
+    """``config`` (a model config dataclass) with the sizes of the pretrained run ``run_dir``
+    (:data:`SIZE_KEYS`, read from its ``config.json``), except the fields named in ``keep``
+    (those the user set). A pretrained run without a field gives what it implies: a language
+    model has no word vectors (``embeddings`` ``None``) and reads one way (``bidirectional``
+    ``False``); a translator's encoder gives ``num_layers`` from ``encoder_layers``."""
+    from rnnkit.models.common.artifact import read_run_config
+
+    source = read_run_config(run_dir).get("model")
+    if not isinstance(source, dict):
+        raise ConfigError(f"{run_dir}: its config.json has no model section to take sizes from")
+    implied = {"embeddings": None, "bidirectional": False}
+    if "encoder_layers" in source:
+        implied["num_layers"] = source["encoder_layers"]
+    fields = {f.name for f in dataclasses.fields(config)}  # type: ignore[arg-type]
+    taken = {
+        key: source.get(key, implied.get(key))
+        for key in SIZE_KEYS
+        if key in fields and key not in keep and (key in source or key in implied)
+    }
+    changed = {k: v for k, v in taken.items() if getattr(config, k) != v}
+    if changed:
+        named = ", ".join(f"model.{k}={v}" for k, v in changed.items())
+        logger.info("init from %s: its sizes %s (set them to choose others)", run_dir, named)
+    return dataclasses.replace(config, **taken)  # type: ignore[type-var]
 
 
 @dataclass

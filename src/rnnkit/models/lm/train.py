@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -96,11 +96,13 @@ class LMDataConfig:
 
 def _default_train() -> TrainConfig:
     """Zaremba et al.'s (2014) recipe on the step budget: 13 epochs of a corpus the size of
-    PTB (1,300 windows an epoch), more passes over a smaller one (5,000 steps at least), with
-    early stopping on dev perplexity so that a small corpus stops when it starts to overfit."""
+    PTB (1,300 windows an epoch), more passes over a smaller one (5,000 steps at least: the
+    language model's embeddings always start from scratch, but its plateau halving and early
+    stopping on dev perplexity, not the budget, end a small corpus's run)."""
     return TrainConfig(
         max_epochs=None,
         auto_epochs=13,
+        min_steps=5000,
         early_stopping="perplexity",
         early_stopping_mode="min",
         optim=OptimConfig(name="sgd", lr=20.0),
@@ -140,8 +142,12 @@ class CarriedStateLoss(Callback):
 
     The state left by one window starts the next, detached; it is reset to zeros at the first
     window of each pass over the stream (``window.start == 0``). It is also a callback, so that
-    the carried state goes into checkpoints and a run resumed mid-epoch continues from it.
+    the carried state goes into checkpoints and a run resumed mid-epoch continues from it. In a
+    data-parallel run each rank carries the state of its own rows (streams), checkpointed per
+    rank.
     """
+
+    per_rank: ClassVar[bool] = True
 
     def __init__(self, bptt: int, scale_by_length: bool = False) -> None:
         self.bptt = bptt

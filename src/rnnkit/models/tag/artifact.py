@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from rnnkit.data.batching import make_batches
+from rnnkit.data.batching import make_batches, run_in_order
 from rnnkit.data.records import TaggedSentence
 from rnnkit.data.tagschemes import SCHEMES, constraints
 from rnnkit.errors import ConfigError, DataFormatError
@@ -137,20 +137,22 @@ class TextTagger(RunArtifact[Tagger]):
             )
         return out
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def tag(self, sentences: Sequence[Sequence[str]], batch_size: int = 64) -> list[list[str]]:
-        """The tags of each pre-tokenized sentence, in input order."""
+        """The tags of each pre-tokenized sentence, in input order (sentences are run in
+        batches of similar length)."""
         self.model.eval()
         device = next(self.model.parameters()).device
-        out: list[list[str]] = [[] for _ in sentences]
-        if not sentences:
-            return out
-        for batch in self.batches(sentences, batch_size=batch_size):
-            pred = self.model.decode(self.model(move_to_device(batch, device))).cpu()
-            assert batch.index is not None
-            for r, i in enumerate(batch.index.tolist()):
-                out[i] = [self.tags[j] for j in pred[r, : int(batch.lengths[r])].tolist()]
-        return out
+
+        def run_batch(batch_sentences: list[Sequence[str]]) -> list[list[str]]:
+            (batch,) = self.batches(batch_sentences, batch_size=len(batch_sentences), bucket=0)
+            pred = self.model.decode(self.model(move_to_device(batch, device))).cpu()  # (B, T)
+            return [
+                [self.tags[j] for j in pred[r, : len(s)].tolist()]
+                for r, s in enumerate(batch_sentences)
+            ]
+
+        return run_in_order(sentences, [len(s) for s in sentences], batch_size, run_batch)
 
     def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
         """Tokens of each raw text, by the saved pipeline."""

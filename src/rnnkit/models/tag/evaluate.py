@@ -18,7 +18,15 @@ from rnnkit.models.tag.data import TagDataConfig, convert_tags, read_tagged
 from rnnkit.models.tag.model import TagBatch, Tagger
 from rnnkit.training.tag_metrics import TaggingReport, tagging_report
 
-__all__ = ["evaluate_tagger", "tagger_metrics"]
+__all__ = ["check_tags", "evaluate_tagger", "tagger_metrics"]
+
+
+def check_tags(tagger: TextTagger, gold: Sequence[Sequence[str]], source: object) -> None:
+    """Refuse ``gold`` tag sequences holding a tag ``tagger`` was not trained on: a
+    :class:`ConfigError` naming ``source`` and the sentence (as the classifier refuses an
+    unseen label)."""
+    for number, tags in enumerate(gold, 1):
+        tagger.tag_ids(tags, f"{source}: sentence {number}: ")
 
 
 def tagger_metrics(
@@ -77,6 +85,7 @@ def evaluate_tagger(
         gold = [list(s.tags) for s in sentences]
     else:
         gold = convert_tags(sentences, source, t.scheme)
+    check_tags(t, gold, data if isinstance(data, str | Path) else "the data")
     predicted = t.tag([s.tokens for s in sentences], batch_size)
     report = tagging_report(gold, predicted, t.scheme, t.tags)
     if plot_dir is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from rnnkit.data.batching import STREAM_CHUNK, stream_in_chunks
 from rnnkit.data.records import TaggedSentence
 from rnnkit.errors import ConfigError
 from rnnkit.models.tag.artifact import TextTagger
@@ -36,26 +37,19 @@ def predict_stream(
     tagger: TextTagger,
     inputs: Iterable[str] | Iterable[list[str]],
     batch_size: int = 64,
-    chunk: int = 1024,
+    chunk: int = STREAM_CHUNK,
 ) -> Iterator[TaggedSentence]:
-    """Tagged sentences in input order, ``chunk`` inputs at a time; an input is raw text
-    (tokenized by the saved pipeline) or a token list (tagged as it is)."""
-    pending: list[Any] = []
+    """Tagged sentences in input order, ``chunk`` inputs at a time (each chunk run in batches of
+    similar length; constant memory on input of any size); an input is raw text (tokenized by
+    the saved pipeline) or a token list (tagged as it is)."""
 
-    def flush() -> Iterator[TaggedSentence]:
-        texts = [x for x in pending if isinstance(x, str)]
-        if texts:
-            yield from tagger.predict(texts, batch_size)
-        else:
-            for tokens, tags in zip(pending, tagger.tag(pending, batch_size), strict=True):
-                yield TaggedSentence(tuple(tokens), tuple(tags))
-
-    for item in inputs:
-        if pending and isinstance(item, str) != isinstance(pending[0], str):
+    def run(block: list[Any]) -> list[TaggedSentence]:
+        raw = [isinstance(x, str) for x in block]
+        if any(raw) and not all(raw):
             raise ConfigError("predict_stream: mix of raw texts and token lists")
-        pending.append(item)
-        if len(pending) == chunk:
-            yield from flush()
-            pending = []
-    if pending:
-        yield from flush()
+        if all(raw):
+            return tagger.predict(block, batch_size)
+        tags = tagger.tag(block, batch_size)
+        return [TaggedSentence(tuple(t), tuple(g)) for t, g in zip(block, tags, strict=True)]
+
+    return stream_in_chunks(inputs, run, chunk)

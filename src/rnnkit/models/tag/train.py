@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -17,10 +18,11 @@ from rnnkit.models.common.artifact import config_to_dict
 from rnnkit.models.common.embedder import load_pretrained
 from rnnkit.models.tag.artifact import TextTagger
 from rnnkit.models.tag.data import TagDataConfig, convert_tags, read_tagged, tag_schemes
-from rnnkit.models.tag.evaluate import evaluate_tagger, tagger_metrics
+from rnnkit.models.tag.evaluate import check_tags, evaluate_tagger, tagger_metrics
 from rnnkit.models.tag.model import TagBatch, TaggerConfig
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import Vocab
+from rnnkit.training.distributed import shard_rows
 from rnnkit.training.optim import OptimConfig, ScheduleConfig
 from rnnkit.training.recipe import TrainConfig, auto_batch_size
 from rnnkit.training.run import TrainingRun
@@ -90,6 +92,8 @@ def train_tagger(
     dev_tags = convert_tags(dev, source, scheme)
     tags = sorted({t for s in [*train_tags, *dev_tags] for t in s})  # a rare type may miss train
     tagger = new_tagger(cfg, train, tags, scheme, seed)
+    if test is not None:  # before training: an unseen test tag would fail only at the end
+        check_tags(tagger, convert_tags(test, source, scheme), test_path)
     batch_size = cfg.data.batch_size or auto_batch_size(len(train))
     train_batches = _batches(tagger, train, train_tags, train_path, batch_size, cfg.data.bucket)
     dev_batches = _batches(tagger, dev, dev_tags, dev_path, 64, cfg.data.bucket)
@@ -106,9 +110,12 @@ def train_tagger(
         count_fn=lambda b: int(b.lengths.sum()),
         count_unit="tokens",
         steps_per_epoch=len(train_batches),
+        pretrained_words=tagger.config.embeddings is not None,
+        # a data-parallel rank takes its sentences; the table of the batch's words stays whole
+        shard_fn=partial(shard_rows, keep=("chars", "char_lengths")),
     )
     speed = fit.epochs * sum(len(s) for s in train) / max(fit.seconds, 1e-9)
-    plots = out_dir if train_cfg.plots else None
+    plots = out_dir if train_cfg.plots and run.writes else None
     dev_report = evaluate_tagger(tagger, dev, plot_dir=plots, name="dev", source_scheme=source)
     test_report = (
         evaluate_tagger(tagger, test, plot_dir=plots, name="test", source_scheme=source)

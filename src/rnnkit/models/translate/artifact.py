@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from rnnkit.data.batching import encode, make_batches, pad_batch
+from rnnkit.data.batching import encode, make_batches, pad_batch, run_in_order
 from rnnkit.data.records import Pair
 from rnnkit.errors import ConfigError, DataFormatError
 from rnnkit.models.common.artifact import (
@@ -219,35 +219,41 @@ class Translator(RunArtifact[Seq2Seq]):
         tgt = [self.tgt_vocab.encode(self.target.tokenize(p.target)) for p in pairs]
         return pair_batches(src, tgt, self.bos, self.eos, batch_size, bucket)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def translate(
         self, texts: Sequence[str], beam_size: int | None = None, **options: Any
     ) -> list[Translation]:
-        """Translate raw ``texts`` (input order); ``beam_size`` and other :class:`DecodeConfig`
-        fields given as keywords override :attr:`decode` for this call."""
+        """Translate raw ``texts`` (input order; decoded in batches of sources of similar
+        length); ``beam_size`` and other :class:`DecodeConfig` fields given as keywords override
+        :attr:`decode` for this call."""
         cfg = replace(self.decode, **options)
         if beam_size is not None:
             cfg = replace(cfg, beam_size=beam_size)
         self.model.eval()
         device = next(self.model.parameters()).device
         sources = self.tokenize_sources(texts)
-        results: list[Translation | None] = [None] * len(texts)
-        for batch in make_batches(encode(sources, self.src_vocab), None, cfg.batch_size, 1):
-            ids, lengths = batch.ids.to(device), batch.lengths.to(device)
+        ids = encode(sources, self.src_vocab)
+
+        def run_batch(rows: list[int]) -> list[Translation]:
+            batch = pad_batch([ids[i] for i in rows])
+            src, lengths = batch.ids.to(device), batch.lengths.to(device)
             limits = max_target_lengths(lengths, cfg.max_length_ratio, cfg.max_length_offset)
             if cfg.beam_size == 1:
-                hyps = greedy_search(self.model, ids, lengths, self.bos, self.eos, limits)
+                hyps = greedy_search(self.model, src, lengths, self.bos, self.eos, limits)
             else:
                 hyps = beam_search(
                     self.model,
-                    *(ids, lengths, self.bos, self.eos, limits),
+                    *(src, lengths, self.bos, self.eos, limits),
                     beam_size=cfg.beam_size,
                     alpha=cfg.length_penalty,
                 )
-            assert batch.index is not None
-            for i, hyp in zip(batch.index.tolist(), hyps, strict=True):
-                results[i] = self._translation(hyp, sources[i], cfg.unk_replace)
-        return [r for r in results if r is not None]
+            return [
+                self._translation(hyp, sources[i], cfg.unk_replace)
+                for i, hyp in zip(rows, hyps, strict=True)
+            ]
+
+        positions = list(range(len(ids)))
+        return run_in_order(positions, [len(s) for s in ids], cfg.batch_size, run_batch)
 
     def _translation(self, hyp: Hypothesis, source: list[str], unk_replace: bool) -> Translation:
         tokens = self.tgt_vocab.decode(hyp.tokens)

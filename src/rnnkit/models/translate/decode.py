@@ -77,7 +77,7 @@ def _hypothesis(
     return Hypothesis(words, score, score / length_penalty(len(tokens), alpha), attention)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def greedy_search(
     model: Seq2Seq, src_ids: Tensor, src_lengths: Tensor, bos: int, eos: int, max_lengths: list[int]
 ) -> list[Hypothesis]:
@@ -178,7 +178,7 @@ class _Beams:
         return keep_rows
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def beam_search(
     model: Seq2Seq,
     src_ids: Tensor,

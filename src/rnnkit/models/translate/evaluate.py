@@ -27,17 +27,29 @@ __all__ = ["TranslationScores", "evaluate_translator", "plot_attention", "seq2se
 
 @dataclass(frozen=True)
 class TranslationScores:
-    """Corpus BLEU and chrF of ``hypotheses`` against ``references``."""
+    """Corpus BLEU and chrF of ``hypotheses`` against ``references``, decoded with beams of
+    ``beam_size`` (1: greedy search)."""
 
     bleu: float
     chrf: float
     sentences: int
     hypotheses: list[str]
     references: list[str]
+    beam_size: int = 1
+
+    @property
+    def decoding(self) -> str:
+        """``"greedy"`` or ``"beam K"``."""
+        return "greedy" if self.beam_size == 1 else f"beam {self.beam_size}"
 
     def to_json(self) -> dict[str, Any]:
-        """``{"bleu", "chrf", "sentences"}``."""
-        return {"bleu": self.bleu, "chrf": self.chrf, "sentences": self.sentences}
+        """``{"bleu", "chrf", "sentences", "beam_size"}``."""
+        return {
+            "bleu": self.bleu,
+            "chrf": self.chrf,
+            "sentences": self.sentences,
+            "beam_size": self.beam_size,
+        }
 
 
 def seq2seq_metrics(model: torch.nn.Module, batches: Iterable[PairBatch]) -> dict[str, float]:
@@ -74,7 +86,8 @@ def evaluate_translator(
     refs = [p.target for p in pairs]
     bleu = sacrebleu.corpus_bleu(hyps, [refs]).score
     chrf = sacrebleu.corpus_chrf(hyps, [refs]).score
-    return TranslationScores(float(bleu), float(chrf), len(pairs), hyps, refs)
+    beam = beam_size if beam_size is not None else model.decode.beam_size
+    return TranslationScores(float(bleu), float(chrf), len(pairs), hyps, refs, beam)
 
 
 def plot_attention(translation: Translation, path: str | Path) -> Path:

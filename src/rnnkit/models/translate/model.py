@@ -65,7 +65,8 @@ class Seq2SeqConfig:
         hidden_size: ``H`` of the encoder, per direction.
         encoder_layers: stacked encoder layers.
         bidirectional: a bidirectional encoder (``D = 2``).
-        decoder_hidden_size: ``H'`` of the decoder.
+        decoder_hidden_size: ``H'`` of the decoder (``None``: ``hidden_size``, so that
+            ``--set model.hidden_size`` sizes both).
         decoder_layers: stacked decoder layers (at most ``encoder_layers``: decoder layer ``k``
             starts from the ``k``-th of the encoder's top ``decoder_layers`` layers).
         attention: ``"additive"``, ``"dot"``, ``"general"`` or ``"none"`` (plain encoder-decoder).
@@ -84,7 +85,7 @@ class Seq2SeqConfig:
     hidden_size: int = 256
     encoder_layers: int = 1
     bidirectional: bool = True
-    decoder_hidden_size: int = 256
+    decoder_hidden_size: int | None = None
     decoder_layers: int = 1
     attention: str = "additive"
     attention_size: int | None = None
@@ -99,7 +100,7 @@ class Seq2SeqConfig:
             raise ConfigError(f"model.mode must be 'lstm' or 'gru', got {self.mode!r}")
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"model.attention must be one of {', '.join(ATTENTIONS)}")
-        sizes = (self.embedding_dim, self.hidden_size, self.decoder_hidden_size)
+        sizes = (self.embedding_dim, self.hidden_size, self.decoder_size)
         if min(*sizes, self.encoder_layers, self.decoder_layers) < 1:
             raise ConfigError("model sizes and layer counts must be >= 1")
         if self.decoder_layers > self.encoder_layers:
@@ -107,6 +108,11 @@ class Seq2SeqConfig:
         for name in ("dropout", "label_smoothing", "sampling_ratio"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"model.{name} must be in [0, 1)")
+
+    @property
+    def decoder_size(self) -> int:
+        """``H'``: ``decoder_hidden_size``, or ``hidden_size`` where that is ``None``."""
+        return self.hidden_size if self.decoder_hidden_size is None else self.decoder_hidden_size
 
 
 @dataclass(frozen=True)
@@ -407,10 +413,8 @@ def build_seq2seq(config: Seq2SeqConfig, src_vocab_size: int, tgt_vocab_size: in
     encoder = Encoder(src_embedder, encoder_rnn)
     attention = None
     if c.attention != "none":
-        attention = Attention(
-            c.attention, c.decoder_hidden_size, d * c.hidden_size, c.attention_size
-        )
-    output_size = c.embedding_dim if c.tie_embeddings else c.decoder_hidden_size
+        attention = Attention(c.attention, c.decoder_size, d * c.hidden_size, c.attention_size)
+    output_size = c.embedding_dim if c.tie_embeddings else c.decoder_size
     input_feed = c.input_feed and attention is not None
     decoder_input = c.embedding_dim + (output_size if input_feed else 0)
     decoder = Decoder(
@@ -418,7 +422,7 @@ def build_seq2seq(config: Seq2SeqConfig, src_vocab_size: int, tgt_vocab_size: in
         RNN(
             c.mode,
             decoder_input,
-            c.decoder_hidden_size,
+            c.decoder_size,
             c.decoder_layers,
             dropout=c.dropout if c.decoder_layers > 1 else 0.0,
         ),
@@ -428,7 +432,5 @@ def build_seq2seq(config: Seq2SeqConfig, src_vocab_size: int, tgt_vocab_size: in
         c.tie_embeddings,
         c.dropout,
     )
-    bridge = Bridge(
-        c.mode, c.hidden_size, d, c.encoder_layers, c.decoder_hidden_size, c.decoder_layers
-    )
+    bridge = Bridge(c.mode, c.hidden_size, d, c.encoder_layers, c.decoder_size, c.decoder_layers)
     return Seq2Seq(encoder, decoder, attention, bridge, c.label_smoothing, c.sampling_ratio)
