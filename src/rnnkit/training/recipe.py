@@ -143,8 +143,9 @@ def resolve_min_steps(cfg: TrainConfig, pretrained_words: bool) -> int:
     translator) every row has to be learned from the task's own examples. Measured with the
     defaults: English tagging slices with GloVe were within 0.12 points of four times the
     5,000-step budget, while the Hebrew treebank and Japanese NER, both trained from scratch,
-    gained 0.4 points and 2.6 F1 from twice the budget, and so did Brown without GloVe
-    (``benchmarks/RESULTS.md``, issue 20).
+    gained 0.40 points and 1.45 F1 from twice the budget (means of 3 seeds), and 5,000 Brown
+    sentences without GloVe gained 0.40; four times the 10,000 steps added nothing to either
+    set (``benchmarks/RESULTS.md``, issue 20).
     """
     if cfg.min_steps is not None:
         return cfg.min_steps
