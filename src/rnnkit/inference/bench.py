@@ -185,6 +185,34 @@ def peak_rss_mb() -> float:
     return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
+def _single_latencies(predict: Callable[[list[Item]], object], items: list[Item]) -> list[float]:
+    """Seconds of each item predicted alone (after one warm-up call)."""
+    predict(items[:1])
+    latencies = []
+    for item in items:
+        t0 = time.perf_counter()
+        predict([item])
+        latencies.append(time.perf_counter() - t0)
+    return latencies
+
+
+def _best_batched_seconds(
+    predict: Callable[[list[Item]], object], items: list[Item], batch_size: int
+) -> float:
+    """The fastest of up to ``BATCHED_RUNS`` passes over ``items`` (after a warm-up batch),
+    stopping once ``MIN_SECONDS`` have been spent."""
+    predict(items[:batch_size])
+    best, spent = float("inf"), 0.0
+    for _ in range(BATCHED_RUNS):
+        t0 = time.perf_counter()
+        predict(items)
+        elapsed = time.perf_counter() - t0
+        best, spent = min(best, elapsed), spent + elapsed
+        if spent >= MIN_SECONDS:
+            break
+    return best
+
+
 def bench(
     run_dir: str | Path,
     data: str | Path | None = None,
@@ -220,23 +248,8 @@ def bench(
     predict, tokens_of = _predictor(model, task, batch_size, beam)
     tokens = sum(tokens_of(x) for x in items)
 
-    single = items[:SINGLE_ITEMS]
-    predict(single[:1])
-    latencies = []
-    for item in single:
-        t0 = time.perf_counter()
-        predict([item])
-        latencies.append(time.perf_counter() - t0)
-
-    predict(items[:batch_size])
-    best, spent = float("inf"), 0.0
-    for _ in range(BATCHED_RUNS):
-        t0 = time.perf_counter()
-        predict(items)
-        elapsed = time.perf_counter() - t0
-        best, spent = min(best, elapsed), spent + elapsed
-        if spent >= MIN_SECONDS:
-            break
+    latencies = _single_latencies(predict, items[:SINGLE_ITEMS])  # before any batched pass
+    best = _best_batched_seconds(predict, items, batch_size)
     return BenchResult(
         format=run_format(doc),
         task=task,

@@ -227,16 +227,12 @@ def fit_plan(
             continue
         step_cfg = replace(cfg, max_epochs=step.max_epochs or cfg.max_epochs)
         plain = len(steps) == 1 and finetune.lr_decay == 1.0
-        param_groups = (
-            None
-            if plain
-            else optimizer_groups(model, groups, trainable, cfg.optim.lr, finetune.lr_decay)
-        )
+        lr, decay = cfg.optim.lr, finetune.lr_decay
         trainer = build_trainer(
             model,
             step_cfg,
             step_dir,
-            param_groups=param_groups,
+            param_groups=None if plain else optimizer_groups(model, groups, trainable, lr, decay),
             find_unused_parameters=len(steps) > 1 or bool(frozen),
             **trainer_options,
         )
