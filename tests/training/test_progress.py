@@ -50,3 +50,11 @@ def test_off_a_terminal_plain_lines_every_log_every_steps_and_per_epoch() -> Non
     assert "dev accuracy 0.2500" in lines[2] and "elapsed 0:00:00" in lines[2]
     # never wrapped at the console's width, inside a number or elsewhere
     assert all(len(line) > 20 for line in lines)
+
+
+def test_forced_bar_writes_each_epoch_line_whole_on_a_narrow_console() -> None:
+    # `rnnkit demo` forces the bar; redirected to a file its epoch lines must stay one line each
+    out = io.StringIO()
+    run(ProgressBar(enabled=True, console=Console(file=out, width=30)))
+    epochs = [line for line in out.getvalue().splitlines() if line.startswith("epoch ")]
+    assert len(epochs) == 2 and all("examples/s" in line for line in epochs)

@@ -133,7 +133,7 @@ class ProgressBar(Callback):
             return
         self._progress.remove_task(self._task)
         self._task = None
-        self._progress.console.print(", ".join(parts), highlight=False)
+        self._progress.console.print(", ".join(parts), highlight=False, soft_wrap=True)
 
     def _write(self, line: str) -> None:
         if self._plain is not None:
