@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
-from rnnkit.inference.bench import SAMPLE_TEXTS, bench, bench_inputs, run_format
+from rnnkit.inference.bench import SAMPLE_TEXTS, bench, bench_inputs
 from rnnkit.models.classify.model import ClassifierConfig
+from rnnkit.models.common.artifact import run_format
 from tests.models.classify.test_artifact import make_texts, train_small
 from tests.models.lm.test_artifact import make as make_lm
 from tests.models.tag.test_artifact import make_tagger

@@ -46,7 +46,6 @@ __all__ = [
     "bench",
     "bench_inputs",
     "peak_rss_mb",
-    "run_format",
 ]
 
 #: passes over the inputs at most, and the seconds after which no further pass starts
@@ -95,15 +94,6 @@ class BenchResult:
             "single": {"p50_ms": self.p50_ms, "p95_ms": self.p95_ms},
             "peak_rss_mb": self.peak_rss_mb,
         }
-
-
-def run_format(doc: dict[str, Any]) -> str:
-    """The weights' format of a run directory's ``config.json``: ``export.format`` when the
-    directory is an export, else ``"torch"``."""
-    export = doc.get("export")
-    if isinstance(export, dict) and isinstance(export.get("format"), str):
-        return str(export["format"])
-    return "torch"
 
 
 def bench_inputs(task: str, data: str | Path | None) -> list[Item]:
@@ -229,7 +219,7 @@ def bench(
     import torch
 
     import rnnkit
-    from rnnkit.models.common.artifact import read_run_config
+    from rnnkit.models.common.artifact import read_run_config, run_format
 
     if threads is not None:
         if threads < 1:

@@ -199,15 +199,6 @@ def _summary(section: Any) -> dict[str, Any]:
     }
 
 
-def _weights_format(doc: dict[str, Any]) -> str:
-    """How the run's network is stored: ``"torch"`` for a trained run directory, or the format
-    ``rnnkit export`` recorded in ``config.json`` (``"int8"``, ``"onnx"``)."""
-    export = doc.get("export")
-    if isinstance(export, dict) and isinstance(export.get("format"), str):
-        return str(export["format"])
-    return "torch"
-
-
 @dataclass
 class ServedModel:
     """A loaded model and what the API says about it."""
@@ -230,7 +221,7 @@ class ServedModel:
     def load(cls, name: str, run_dir: Path) -> ServedModel:
         """Load run directory ``run_dir`` as model ``name`` (on the CPU, in eval mode)."""
         import rnnkit
-        from rnnkit.models.common.artifact import WEIGHTS_FILE, read_run_config
+        from rnnkit.models.common.artifact import WEIGHTS_FILE, read_run_config, run_format
 
         doc = read_run_config(run_dir)
         task = str(doc["task"])
@@ -240,7 +231,7 @@ class ServedModel:
         info: dict[str, Any] = {
             "name": name,
             "task": task,
-            "format": _weights_format(doc),
+            "format": run_format(doc),
             "rnnkit_version": doc.get("rnnkit_version"),
             "config": _summary(doc.get("model")),
             "sha256": sha256_file(weights) if weights.is_file() else None,

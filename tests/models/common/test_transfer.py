@@ -106,3 +106,16 @@ def test_inherit_sizes_takes_the_runs_sizes_but_keeps_the_given_ones(tmp_path):
     assert got.embeddings is None and got.bidirectional is False  # what a language model implies
     kept = inherit_sizes(start, run, keep={"hidden_size", "bidirectional"})
     assert (kept.hidden_size, kept.bidirectional, kept.embedding_dim) == (64, True, 32)
+
+
+def test_an_exported_run_cannot_start_a_new_model(tmp_path):
+    import pytest
+
+    from rnnkit.errors import ConfigError
+    from rnnkit.models.common.artifact import write_run_config
+    from rnnkit.models.common.transfer import init_from_run
+
+    write_run_config(tmp_path, "classify", {"export": {"format": "int8", "source": "runs/x"}})
+    model = build_classifier(ClassifierConfig(hidden_size=4, embedding_dim=4), 10, 2)
+    with pytest.raises(ConfigError, match=r"exported \(int8\) run cannot start a new model"):
+        init_from_run(model, Vocab.build([["a"]]), tmp_path)

@@ -43,6 +43,7 @@ __all__ = [
     "read_run_config",
     "read_strings",
     "register_loader",
+    "run_format",
     "write_run_config",
 ]
 
@@ -93,6 +94,15 @@ def read_run_config(run_dir: str | Path, task: str | None = None) -> dict[str, A
     if task is not None and doc["task"] != task:
         raise DataFormatError(path, f"this run is a {doc['task']!r} model, not {task!r}")
     return doc
+
+
+def run_format(doc: Mapping[str, Any]) -> str:
+    """How a run directory's network is stored, from its ``config.json``: the ``export.format``
+    that ``rnnkit export`` recorded (``"int8"``, ``"onnx"``), else ``"torch"``."""
+    export = doc.get("export")
+    if isinstance(export, dict) and isinstance(export.get("format"), str):
+        return str(export["format"])
+    return "torch"
 
 
 def read_strings(doc: Mapping[str, Any], key: str, source: Path) -> list[str]:

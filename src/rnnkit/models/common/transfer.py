@@ -105,8 +105,14 @@ class TransferReport:
 
 def init_from_run(model: nn.Module, vocab: Vocab, run_dir: str | Path) -> TransferReport:
     """Load what fits from the run directory ``run_dir`` into ``model`` (module docstring)."""
-    from rnnkit.models.common.artifact import load
+    from rnnkit.models.common.artifact import load, read_run_config, run_format
 
+    stored = run_format(read_run_config(run_dir))
+    if stored != "torch":
+        raise ConfigError(
+            f"{run_dir}: an exported ({stored}) run cannot start a new model; use the run it "
+            "was exported from"
+        )
     source = load(run_dir)
     source_model = getattr(source, "model", None)
     source_vocab = getattr(source, "vocab", None)
