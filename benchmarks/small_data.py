@@ -31,16 +31,18 @@ from typing import Any
 
 VARIANTS: dict[str, list[str]] = {
     "default": [],
-    # four times the default budget with pretrained vectors (5,000 steps, 4 epochs on a large
-    # set), same schedule shape
+    # four times the default budget with pretrained vectors (5,000 steps) on small sets, and
+    # four times the four epochs a large set had before session 6, same schedule shape
     "x4": ["train.min_steps=20000", "train.auto_epochs=16"],
     # four times the default budget of embeddings trained from scratch (10,000 steps): the sets
     # GloVe does not cover (ja-ner, ud-he-htb)
     "x4-scratch": ["train.min_steps=40000", "train.auto_epochs=16"],
     # English without GloVe: does a scratch table need the larger budget?
     "scratch": ["model.embeddings=none"],
-    # six epochs on a large set instead of four (full Brown: the default is 0.29 below 16)
-    "e6": ["train.auto_epochs=6"],
+    # four epochs on a large set, the auto_epochs default before session 6
+    "e4": ["train.auto_epochs=4"],
+    # four times the default budget on a large set with six epochs (24)
+    "x4-e6": ["train.min_steps=20000", "train.auto_epochs=24"],
     "scratch-5k": ["model.embeddings=none", "train.min_steps=5000"],
     # twice the small-set budget
     "steps10k": ["train.min_steps=10000"],

@@ -144,15 +144,15 @@ def test_bad_train_configs() -> None:
 
 
 def test_resolve_epochs_is_a_budget_in_steps() -> None:
-    auto = TrainConfig(max_epochs=None)  # auto_epochs 4, min_steps 5000 with pretrained vectors
+    auto = TrainConfig(max_epochs=None)  # auto_epochs 6, min_steps 5000 with pretrained vectors
     assert resolve_epochs(auto, 80, pretrained_words=True) == 63  # 2,000 sentences: ceil(62.5)
-    assert resolve_epochs(auto, 2000, pretrained_words=True) == 4  # 50,000: a few passes
-    assert resolve_epochs(auto, 1250, True) == 4 and resolve_epochs(auto, 1249, True) == 5
+    assert resolve_epochs(auto, 2000, pretrained_words=True) == 6  # 50,000: a few passes
+    assert resolve_epochs(auto, 834, True) == 6 and resolve_epochs(auto, 833, True) == 7
     assert resolve_epochs(auto, 1, pretrained_words=True) == 5000
     # embeddings from scratch: twice the smallest budget, the same passes over a large set
-    assert resolve_epochs(auto, 80) == 125 and resolve_epochs(auto, 2500) == 4
+    assert resolve_epochs(auto, 80) == 125 and resolve_epochs(auto, 2500) == 6
     assert resolve_epochs(TrainConfig(max_epochs=None, min_steps=800), 80) == 10  # as given
-    assert resolve_epochs(TrainConfig(max_epochs=None, min_steps=0), 5) == 4
+    assert resolve_epochs(TrainConfig(max_epochs=None, min_steps=0), 5) == 6
     assert resolve_epochs(TrainConfig(max_epochs=7), 80) == 7  # explicit: as is
     assert resolve_epochs(TrainConfig(max_epochs=7), 10**6) == 7
     with pytest.raises(ConfigError, match="steps_per_epoch"):
@@ -177,7 +177,7 @@ def test_build_trainer_resolves_epochs_patience_and_total_steps() -> None:
     capped = dataclasses.replace(auto, max_steps=50)
     assert parts(build_trainer(model(), capped, None, steps_per_epoch=6)) == (17, 50, 5)
     big = build_trainer(model(), auto, None, steps_per_epoch=1000)
-    assert parts(big) == (4, 4000, 3)
+    assert parts(big) == (6, 6000, 3)
     explicit = dataclasses.replace(auto, max_epochs=3, patience=2)
     assert parts(build_trainer(model(), explicit, None)) == (3, None, 2)
     assert parts(build_trainer(model(), explicit, None, steps_per_epoch=6)) == (3, 18, 2)
