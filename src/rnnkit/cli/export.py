@@ -16,8 +16,8 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="onnx | int8")],
     out: Annotated[Path, typer.Option("--out", help="The new run directory (must not exist).")],
 ) -> None:
-    """Export a trained model: int8 (dynamic quantization of the LSTM/GRU and linear layers)
-    or onnx (run by onnxruntime; pip install rnnkit[onnx]). The output is a run directory that
+    r"""Export a trained model: int8 (dynamic quantization of the LSTM/GRU and linear layers)
+    or onnx (run by onnxruntime; pip install 'rnnkit\[onnx]'). The output is a run directory that
     rnnkit predict, evaluate and rnnkit.load take as they take the original.
 
     Example: rnnkit export runs/pos --format int8 --out runs/pos-int8
@@ -25,4 +25,4 @@ def export(
     from rnnkit.export import export_run
 
     written = export_run(run_dir, fmt, out)
-    console.print(f"wrote {written} ({fmt})", highlight=False)
+    console.print(f"wrote {written} ({fmt})", highlight=False, markup=False)
