@@ -1,4 +1,5 @@
 import random
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -115,6 +116,38 @@ def test_run_in_order_returns_input_order_from_sorted_batches() -> None:
     assert run_in_order([], [], 8, run) == []
     with pytest.raises(RuntimeError, match="gave 0 results"):
         run_in_order(items, [len(x) for x in items], 8, lambda batch: [])
+
+
+def test_run_in_order_with_workers_gives_the_same_results_on_several_threads() -> None:
+    rng = random.Random(4)
+    items = [[rng.randrange(9) for _ in range(rng.randrange(1, 30))] for _ in range(101)]
+    threads: set[int] = set()
+    modes: set[bool] = set()
+    grads: set[bool] = set()
+    first_two = threading.Barrier(2, timeout=10)  # broken (an error) unless run at once
+    calls = iter(range(10**6))
+
+    def run(batch: list[list[int]]) -> list[int]:
+        threads.add(threading.get_ident())
+        modes.add(torch.is_inference_mode_enabled())
+        grads.add(torch.is_grad_enabled())
+        if next(calls) < 2:
+            first_two.wait()
+        return [sum(x) for x in batch]
+
+    lengths = [len(x) for x in items]
+    with torch.inference_mode():
+        assert run_in_order(items, lengths, 8, run, workers=2) == [sum(x) for x in items]
+    assert len(threads) == 2 and modes == {True}  # the caller's inference mode, per thread
+    grads.clear()
+    with torch.no_grad():
+        run_in_order(items, lengths, 8, run, workers=2)
+    assert grads == {False}
+    modes.clear()
+    assert run_in_order(items, lengths, 8, run) == [sum(x) for x in items]
+    assert modes == {False}
+    with pytest.raises(RuntimeError, match="gave 0 results"):
+        run_in_order(items, lengths, 8, lambda batch: [], workers=2)
 
 
 def test_stream_in_chunks_equals_one_call_and_reads_lazily() -> None:

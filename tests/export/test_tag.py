@@ -57,6 +57,14 @@ def test_onnx_gives_the_same_emissions_and_tags(
             expected = tagger.model(batch).logits
         torch.testing.assert_close(onnx.model(batch).logits, expected, atol=1e-4, rtol=1e-4)
         assert onnx.tag(sentences) == tagger.tag(sentences)
+    sentences = random_sentences(_words(tagger), 50, 4)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)  # three batches of 16 or fewer run at once
+        assert onnx.batch_workers == 3 and tagger.batch_workers == 1
+        assert onnx.tag(sentences, batch_size=16) == tagger.tag(sentences, batch_size=16)
+    finally:
+        torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize(("mode", "head", "chars"), CASES[:2])

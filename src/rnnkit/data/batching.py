@@ -14,6 +14,7 @@ items at a time (:func:`stream_in_chunks`), so memory stays constant.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar, cast
@@ -182,17 +183,37 @@ def run_in_order(
     run: Callable[[list[T]], Sequence[R]],
     *,
     exact: bool = False,
+    workers: int = 1,
 ) -> list[R]:
     """``run`` over batches of ``items`` of similar ``lengths`` (:func:`length_buckets`), the
     results returned in input order: ``run`` gets a list of items and returns one result per
-    item, in the order it got them."""
+    item, in the order it got them.
+
+    ``workers`` > 1 runs that many batches at once on threads, for a ``run`` whose work happens
+    outside Python's global interpreter lock (ONNX Runtime's ``session.run``): each thread
+    keeps the caller's ``torch.inference_mode`` and grad mode (per-thread settings), and the
+    results are the same as with one worker. ``run`` must then be safe to call from several
+    threads and must not draw random numbers (their order would vary).
+    """
     if len(lengths) != len(items):
         raise ConfigError(f"{len(lengths)} lengths for {len(items)} items")
-    out: list[R | None] = [None] * len(items)
-    for rows in length_buckets(lengths, batch_size, exact=exact):
-        results = run([items[i] for i in rows])
+    inference, grad = torch.is_inference_mode_enabled(), torch.is_grad_enabled()
+
+    def run_rows(rows: list[int]) -> Sequence[R]:
+        with torch.inference_mode(inference), torch.set_grad_enabled(grad):
+            results = run([items[i] for i in rows])
         if len(results) != len(rows):
             raise RuntimeError(f"a batch of {len(rows)} items gave {len(results)} results")
+        return results
+
+    batches = list(length_buckets(lengths, batch_size, exact=exact))
+    out: list[R | None] = [None] * len(items)
+    if workers > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(min(workers, len(batches))) as pool:
+            answers: Iterable[Sequence[R]] = list(pool.map(run_rows, batches))
+    else:
+        answers = map(run_rows, batches)
+    for rows, results in zip(batches, answers, strict=True):
         for i, result in zip(rows, results, strict=True):
             out[i] = result
     return cast(list[R], out)

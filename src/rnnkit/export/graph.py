@@ -93,17 +93,24 @@ def export_graph(
 class OnnxGraph:
     """One ONNX file run by ONNX Runtime on the CPU, fed and answering torch tensors.
 
+    Each call runs on one thread (the caller's): the graphs here are small recurrent networks,
+    whose kernels gain little from ONNX Runtime's intra-op thread pool and pay for waking it on
+    every call (one 20-token sentence took 0.74–0.83 ms on one thread, 0.74–0.96 ms on two;
+    benchmarks/RESULTS.md, issue 16). Several cores are used by running several batches at once
+    instead (``RunArtifact.batch_workers``): ``session.run`` releases the GIL and may be called
+    from several threads.
+
     Args:
         path: the ``.onnx`` file.
-        threads: intra-op threads (default: ``torch.get_num_threads()``, as the torch model).
+        threads: intra-op threads of one call (default 1).
     """
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int = 1) -> None:
         ort = require_onnxruntime()
         if not path.is_file():
             raise DataFormatError(path, "missing: the exported run directory is incomplete")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(

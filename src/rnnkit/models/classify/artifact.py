@@ -154,7 +154,9 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
                 for r, seq in enumerate(seqs)
             ]
 
-        results = run_in_order(ids, [len(s) for s in ids], batch_size, run_batch)
+        results = run_in_order(
+            ids, [len(s) for s in ids], batch_size, run_batch, workers=self.batch_workers
+        )
         probs = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
         for i, (row, _) in enumerate(results):
             probs[i] = row

@@ -138,6 +138,14 @@ class RunArtifact(ABC, Generic[M]):
     #: ``"int8"`` or ``"onnx"`` when loaded from an exported run directory (rnnkit.export)
     exported: str | None = None
 
+    @property
+    def batch_workers(self) -> int:
+        """Batches the prediction methods run at once (``run_in_order``'s ``workers``): for an
+        ONNX model one per PyTorch CPU thread (``torch.get_num_threads()``, set by
+        ``--threads``), each graph call on one thread of its own (:class:`OnnxGraph`); 1 for a
+        torch or int8 model, whose kernels use the threads inside each batch instead."""
+        return torch.get_num_threads() if self.exported == "onnx" else 1
+
     @abstractmethod
     def sections(self) -> dict[str, Any]:
         """This task's sections of ``config.json`` (JSON values), e.g. ``model``, ``vocab``."""

@@ -152,7 +152,13 @@ class TextTagger(RunArtifact[Tagger]):
                 for r, s in enumerate(batch_sentences)
             ]
 
-        return run_in_order(sentences, [len(s) for s in sentences], batch_size, run_batch)
+        return run_in_order(
+            sentences,
+            [len(s) for s in sentences],
+            batch_size,
+            run_batch,
+            workers=self.batch_workers,
+        )
 
     def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
         """Tokens of each raw text, by the saved pipeline."""

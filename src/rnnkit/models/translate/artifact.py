@@ -253,7 +253,10 @@ class Translator(RunArtifact[Seq2Seq]):
             ]
 
         positions = list(range(len(ids)))
-        return run_in_order(positions, [len(s) for s in ids], cfg.batch_size, run_batch)
+        lengths = [len(s) for s in ids]
+        return run_in_order(
+            positions, lengths, cfg.batch_size, run_batch, workers=self.batch_workers
+        )
 
     def _translation(self, hyp: Hypothesis, source: list[str], unk_replace: bool) -> Translation:
         tokens = self.tgt_vocab.decode(hyp.tokens)
