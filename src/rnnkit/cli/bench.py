@@ -25,7 +25,10 @@ def bench(
         ),
     ] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="PyTorch's CPU threads.")
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="PyTorch's CPU threads (an ONNX model: batches run at once)."
+        ),
     ] = None,
     beam: Annotated[
         int | None, typer.Option("--beam", min=1, help="Translation: beam size (default 1).")
