@@ -2,19 +2,21 @@
 
 Starts ``rnnkit serve clf=RUN_DIR`` processes on free loopback ports, with micro-batching on
 (``--batched``, default ``--max-batch 32 --max-wait-ms 0``) and off (``--max-batch 1``); for
-each level of concurrent clients (``--levels``, default 1, 8, 32, 64) httpx ``AsyncClient``
-tasks send predict requests of one text each for ``--seconds`` to one server, then to the next,
-``--reps`` times, the order reversed on every other repetition (so a drift in the machine's load
-lands on every side); every level stops by itself, and the servers are stopped with SIGTERM at
-the end. Reports per measurement requests/s, p50/p95/p99 latency, errors (non-200 answers and
-transport failures), the mean latency the app itself measured and the mean batch it ran (both
-from its /metrics; the app's latency leaves out time in the kernel's and uvicorn's queues), the
-CPU the server process and this client process used (percent of one core, all threads), and the
-server's resident memory before and after; then per level the ratios of each batched side
-against off over all repetitions.
+each level of concurrent clients (``--levels``, default 1, 8, 32, 64) client tasks, each on a
+keep-alive connection of its own (a minimal HTTP/1.1 client on asyncio streams, see
+:func:`load`), send predict requests of one text each for ``--seconds`` to one server, then to
+the next, ``--reps`` times, the order reversed on every other repetition (so a drift in the
+machine's load lands on every side); every level stops by itself, and the servers are stopped
+with SIGTERM at the end. Reports per measurement requests/s, p50/p95/p99 latency, errors (non-200
+answers, bodies without one result and broken connections), the mean latency the app itself
+measured and the mean batch it ran (both from its /metrics; the app's latency leaves out time in
+the kernel's and uvicorn's queues), the CPU the server process and this client process used
+(percent of one core, all threads), and the server's resident memory before and after; then
+per level the ratios of each batched side against off over all repetitions.
 
 The clients run in this process, on the same machine as the server: on a small machine they take
-CPU from it, so the numbers are a lower bound of what the server does alone.
+CPU from it (about a tenth of a core at 3,000 requests/s; the httpx clients used before took
+half a core at 700), so the numbers are a lower bound of what the server does alone.
 
 Run (one torch thread in each server)::
 

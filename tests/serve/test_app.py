@@ -16,11 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import torch
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.lm.generate import GenerationConfig, generate_text
 from rnnkit.serve import ServeConfig, ServedModel, create_app, load_models, parse_spec
+from rnnkit.serve.app import GuardMiddleware
 
 TEXTS = ["good great film", "the awful bad", "", "love it . hate it"]
 LIMITS = ServeConfig(
@@ -326,6 +328,80 @@ def test_no_request_so_far_was_answered_with_a_5xx(client: TestClient) -> None:
     text = client.get("/metrics").text
     statuses = re.findall(r'rnnkit_serve_requests_total\{.*status="(\d+)"\}', text)
     assert "400" in statuses and not [s for s in statuses if s.startswith("5")]
+
+
+def _fastapi_only(app: FastAPI) -> FastAPI:
+    """``app`` without its :class:`GuardMiddleware` (before it starts): every request, the predict
+    ones too, answered by FastAPI's own route and exception handlers."""
+    guard: object = GuardMiddleware
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not guard]
+    return app
+
+
+def _answer(response: httpx.Response) -> tuple[int, Any]:
+    """Status and parsed body (a list of lines for JSON lines)."""
+    if response.headers["content-type"] == "application/x-ndjson":
+        return response.status_code, [json.loads(line) for line in response.text.splitlines()]
+    return response.status_code, response.json()
+
+
+# predict requests the guard does not stop itself (no 413, 415), and more bodies than the table
+PREDICT_BODIES = [
+    (name, path, kwargs)
+    for name, method, path, kwargs, status in BAD_REQUESTS
+    if method == "POST" and path.endswith("/predict") and status not in (413, 415)
+] + [
+    ("empty body", P, {"content": b"", "headers": JSON}),
+    ("null body", P, {"content": b"null", "headers": JSON}),
+    ("string body", P, {"content": b'"good"', "headers": JSON}),
+    ("UTF-16 body", P, {"content": '{"texts": ["good"]}'.encode("utf-16"), "headers": JSON}),
+    (
+        "+json type",
+        P,
+        {"content": b'{"texts": ["a"]}', "headers": {"content-type": "application/x.a+json"}},
+    ),
+    ("bad body, unknown model", "/v1/models/nope/predict", {"json": {"texts": [1]}}),
+    ("several errors", P, {"json": {"texts": ["a", 2, None], "explain": 1, "zz": 0}}),
+    ("classifier", P, {"json": {"texts": TEXTS[:3], "explain": True}}),
+    ("tagger", "/v1/models/pos/predict", {"json": {"texts": ["The dog runs ."]}}),
+    ("translator", MT, {"json": {"texts": ["a b"], "beam": 2, "explain": True}}),
+    ("lm", LM, {"json": {"prompt": "the", "length": 4, "seed": 3}}),
+    ("lm streamed", LM, {"json": {"prompt": "the", "length": 4, "seed": 3, "stream": True}}),
+]
+
+
+def test_predict_answers_every_body_as_fastapi_would(served: dict[str, ServedModel]) -> None:
+    """The guard answers ``POST …/predict`` without FastAPI's layers; every body still gets the
+    status and JSON that FastAPI's own route gives it (errors and results alike)."""
+    guarded, plain = create_app(served, LIMITS), _fastapi_only(create_app(served, LIMITS))
+    with TestClient(guarded) as ours, TestClient(plain) as fastapi:
+        for name, path, kwargs in PREDICT_BODIES:
+            got, want = _answer(ours.post(path, **kwargs)), _answer(fastapi.post(path, **kwargs))
+            assert got == want, name
+            assert got[0] < 500, name
+        assert ours.get(P).status_code == fastapi.get(P).status_code == 405
+
+
+class BrokenClassifier:
+    """A classifier whose predictions cannot be turned into JSON."""
+
+    labels = None
+
+    def predict(self, texts: list[str], batch_size: int) -> list[object]:
+        return [object() for _ in texts]
+
+
+def test_an_unexpected_error_is_a_json_500_and_the_server_lives(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app({"broken": ServedModel("broken", "classify", BrokenClassifier())})
+    with TestClient(app) as c:
+        response = c.post("/v1/models/broken/predict", json={"texts": ["a"]})
+        assert response.status_code == 500
+        assert response.json() == {"error": "internal error", "status": 500}
+        assert c.get("/health").status_code == 200
+        assert 'endpoint="/v1/models/{name}/predict",status="500"' in c.get("/metrics").text
+    assert "POST /v1/models/broken/predict failed" in caplog.text
 
 
 def test_bearer_token(served: dict[str, ServedModel]) -> None:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any
@@ -29,7 +30,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from starlette.exceptions import HTTPException
 
 from rnnkit import __version__
@@ -58,8 +66,9 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 _STATIC = {"/health", "/ready", "/v1/models", "/metrics", "/openapi.json", "/docs", *PAGE_FILES}
-_PREDICT = re.compile(r"^/v1/models/[^/]+/predict$")
+_PREDICT = re.compile(r"^/v1/models/([^/]+)/predict$")  # the name as FastAPI's {name} matches it
 MIN_TEMPERATURE = 0.01
+_log = logging.getLogger(__name__)
 
 
 def _endpoint(path: str) -> str:
@@ -69,9 +78,10 @@ def _endpoint(path: str) -> str:
     return "/v1/models/{name}/predict" if _PREDICT.match(path) else "other"
 
 
-def _is_json(scope: Scope) -> bool:
-    """Whether the request says its body is JSON (``application/json`` or ``…+json``)."""
-    value: bytes = dict(scope["headers"]).get(b"content-type", b"")
+def _is_json(headers: dict[bytes, bytes]) -> bool:
+    """Whether a request's ``headers`` say its body is JSON (``application/json`` or
+    ``…+json``)."""
+    value = headers.get(b"content-type", b"")
     media = value.split(b";")[0].strip().lower()
     return media == b"application/json" or (
         media.startswith(b"application/") and media.endswith(b"+json")
@@ -101,12 +111,25 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: Any
     await send({"type": "http.response.body", "body": data})
 
 
+Predictor = Callable[[str, bytes], Awaitable[Response]]
+"""Answers ``POST /v1/models/{name}/predict`` from the model name and the raw body."""
+
+
 class GuardMiddleware:
     """Outermost layer: metrics of every request, then the token check and the body limit, before
-    anything parses the body."""
+    anything parses the body; then ``POST /v1/models/{name}/predict`` is answered here by
+    ``predict`` and every other request goes on to FastAPI.
 
-    def __init__(self, app: ASGIApp, config: ServeConfig, metrics: Metrics) -> None:
-        self.app, self.config, self.metrics = app, config, metrics
+    The predict requests skip FastAPI's layers (its exception middlewares, router, dependency
+    solving, response validation): work per request that micro-batching does not share, and
+    most of the event loop's time per request under load. ``predict`` reads the body with the
+    same model and the same errors as FastAPI (:func:`_read_body`); FastAPI still declares the
+    route, for the OpenAPI schema and the 405 of other methods."""
+
+    def __init__(
+        self, app: ASGIApp, config: ServeConfig, metrics: Metrics, predict: Predictor
+    ) -> None:
+        self.app, self.config, self.metrics, self.predict = app, config, metrics, predict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -125,35 +148,32 @@ class GuardMiddleware:
         try:
             await self._guarded(scope, receive, send_status)
         finally:
-            labels = {"endpoint": endpoint}
-            self.metrics.requests.labels(method=scope["method"], status=str(status), **labels).inc()
-            if status >= 400:
-                self.metrics.errors.labels(status=str(status), **labels).inc()
-            self.metrics.latency.labels(**labels).observe(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            self.metrics.observe_request(scope["method"], endpoint, status, seconds)
 
-    def _authorized(self, scope: Scope) -> bool:
+    def _authorized(self, path: str, headers: dict[bytes, bytes]) -> bool:
         token = self.config.token
-        path = scope["path"]
         if token is None or not (path.startswith("/v1/") or path == "/metrics"):
             return True
-        header = dict(scope["headers"]).get(b"authorization", b"")
+        header = headers.get(b"authorization", b"")
         scheme, _, given = header.partition(b" ")
         # compare_digest whatever the scheme, so a wrong scheme takes as long as a wrong token
         match = hmac.compare_digest(given.strip(), token.encode())
         return match and scheme.lower() == b"bearer"
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._authorized(scope):
+        headers = dict(scope["headers"])
+        if not self._authorized(scope["path"], headers):
             body = _error_body(401, "missing or wrong bearer token")
             await _send_json(send, 401, body, [(b"www-authenticate", b"Bearer")])
             return
-        if scope["method"] == "POST" and not _is_json(scope):
+        if scope["method"] == "POST" and not _is_json(headers):
             body = _error_body(415, "send the body as JSON (Content-Type: application/json)")
             await _send_json(send, 415, body)
             return
         limit = self.config.max_body_bytes
         too_large = _error_body(413, f"request body over {limit} bytes")
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _send_json(send, 413, too_large)
             return
@@ -170,16 +190,64 @@ class GuardMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        content = b"".join(chunks)
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": content, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        predict = _PREDICT.match(scope["path"]) if scope["method"] == "POST" else None
+        if predict is None:
+            await self.app(scope, replay, send)
+            return
+        response = await self.predict(predict.group(1), content)
+        await response(scope, replay, send)
+
+
+def _invalid_response(errors: Sequence[Any]) -> JSONResponse:
+    """The answer to a body FastAPI's way of reading it rejects (its ``RequestValidationError``
+    errors): 400 for malformed JSON, else 422 with each error's ``loc``, ``msg`` and ``type``."""
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse(_error_body(400, "malformed JSON body"), status_code=400)
+    details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+    return JSONResponse(_error_body(422, "invalid request", details), status_code=422)
+
+
+def _http_response(exc: HTTPException) -> JSONResponse:
+    """The answer to an :class:`HTTPException`: its status and detail as the JSON error."""
+    body = _error_body(exc.status_code, str(exc.detail))
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _internal_response() -> JSONResponse:
+    """The answer to an unexpected error: a 500 that says no more."""
+    return JSONResponse(_error_body(500, "internal error"), status_code=500)
+
+
+def _read_body(model: type[BaseModel], raw: bytes) -> BaseModel | JSONResponse:
+    """``raw`` (a JSON body) as ``model``, read as FastAPI reads a body parameter (fastapi
+    0.165 ``routing.get_request_handler`` and ``dependencies.utils.request_body_to_args``): an
+    empty body is a missing ``body``, bytes ``json.loads`` cannot decode as text are a 400
+    "There was an error parsing the body", malformed JSON is ``json_invalid`` and the model's
+    validation errors (``from_attributes`` on, as FastAPI validates) are located under
+    ``body``; or the error answer :func:`_invalid_response` and :func:`_http_response` give."""
+    if not raw:
+        return _invalid_response([{"type": "missing", "loc": ("body",), "msg": "Field required"}])
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as err:
+        return _invalid_response([{"type": "json_invalid", "loc": ("body", err.pos), "msg": ""}])
+    except ValueError:  # not text in any encoding json.loads detects
+        return _http_response(HTTPException(400, "There was an error parsing the body"))
+    try:
+        return model.model_validate(data, from_attributes=True)
+    except ValidationError as err:
+        errors = err.errors(include_url=False)
+        return _invalid_response([{**e, "loc": ("body", *e["loc"])} for e in errors])
 
 
 def _request_model(config: ServeConfig) -> type[BaseModel]:
@@ -263,11 +331,11 @@ def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None
     )
     app.state.metrics = metrics
     app.state.batchers = batchers
-    app.add_middleware(GuardMiddleware, config=cfg, metrics=metrics)
     _add_error_handlers(app)
     _add_page(app)
     _add_status_routes(app, models, metrics, state)
-    _add_predict_route(app, models, batchers, cfg)
+    predict = _add_predict_route(app, models, batchers, cfg)
+    app.add_middleware(GuardMiddleware, config=cfg, metrics=metrics, predict=predict)
     return app
 
 
@@ -276,23 +344,15 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return JSONResponse(_error_body(400, "malformed JSON body"), status_code=400)
-        details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
-        return JSONResponse(_error_body(422, "invalid request", details), status_code=422)
+        return _invalid_response(exc.errors())
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(
-            _error_body(exc.status_code, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=exc.headers,
-        )
+        return _http_response(exc)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(_error_body(500, "internal error"), status_code=500)
+        return _internal_response()
 
 
 def _add_page(app: FastAPI) -> None:
@@ -344,10 +404,11 @@ def _add_predict_route(
     models: dict[str, ServedModel],
     batchers: dict[str, MicroBatcher],
     cfg: ServeConfig,
-) -> None:
-    """``POST /v1/models/{name}/predict``, its body checked against ``cfg``'s limits."""
+) -> Predictor:
+    """``POST /v1/models/{name}/predict``, its body checked against ``cfg``'s limits: declared to
+    FastAPI, and what :class:`GuardMiddleware` answers it with."""
 
-    async def predict(name: str, body: Any) -> Response | dict[str, Any]:
+    async def predict(name: str, body: Any) -> Response:
         """Run texts through model ``name``: classifier label and probabilities (tokens and
         attention with ``explain``), tagger tokens and tags, translator translation and score
         (``beam``; source and target tokens and the attention matrix with ``explain``), language
@@ -371,20 +432,40 @@ def _add_predict_route(
         if fields.pop("stream", False):
             return await _stream(served, batchers[name], inputs, fields, cfg.timeout_s)
         try:
-            raw = await asyncio.wait_for(batchers[name].submit(inputs, fields), cfg.timeout_s)
+            async with asyncio.timeout(cfg.timeout_s):  # no task of its own, unlike wait_for
+                raw = await batchers[name].submit(inputs, fields)
         except TimeoutError:
             raise HTTPException(503, f"no answer within {cfg.timeout_s} s") from None
         except RnnkitError as err:  # e.g. an unknown condition of a language model
             raise HTTPException(422, str(err)) from None
         runner = served.runner
-        return {"model": name, "results": [runner.format(r, fields) for r in raw]}
+        # answered as JSON here: a dict would be validated against PredictResponse again and
+        # converted by jsonable_encoder, work per request that batching does not share
+        return JSONResponse({"model": name, "results": [runner.format(r, fields) for r in raw]})
 
     # the body's class is made for this app's limits, so it is set here, not as an annotation
-    predict.__annotations__["body"] = _request_model(cfg)
+    request_model = _request_model(cfg)
+    predict.__annotations__["body"] = request_model
     streamed = {"content": {"application/x-ndjson": {}}, "description": "With stream: JSON lines."}
     app.post(
         "/v1/models/{name}/predict", response_model=PredictResponse, responses={200: streamed}
     )(predict)
+
+    async def answer(name: str, raw: bytes) -> Response:
+        """``predict`` of the body ``raw``, every error answered as the exception handlers
+        answer it in FastAPI."""
+        body = _read_body(request_model, raw)
+        if isinstance(body, Response):
+            return body
+        try:
+            return await predict(name, body)
+        except HTTPException as exc:
+            return _http_response(exc)
+        except Exception:
+            _log.exception("POST /v1/models/%s/predict failed", name)
+            return _internal_response()
+
+    return answer
 
 
 def _json_line(body: dict[str, Any]) -> bytes:

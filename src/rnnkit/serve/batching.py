@@ -6,9 +6,9 @@ answering). The worker is pipelined: the next batch forms while the current one 
 
 - a request that finds the model idle runs at once, with whatever else is already queued, so a
   lone client never waits for company that does not come;
-- while a batch runs on the model's thread, the worker collects the next one from the requests
-  that arrive meanwhile, up to ``max_batch`` texts, and hands it to the thread as soon as the
-  running batch ends;
+- requests that arrive while a batch runs on the model's thread wait in the queue; as soon as
+  the running batch ends, the worker takes them, up to ``max_batch`` texts, as the next batch
+  (taken at once rather than one waiting task each as they come: less work per request);
 - ``max_wait_ms`` (0 by default) is an extra wait, taken only after a batch of several requests
   (a sign of concurrent clients) and only while the next batch is not full, for more requests to
   join it.
@@ -86,7 +86,7 @@ class MicroBatcher:
         """The raw results of ``texts`` (input order), computed in some batch."""
         queue = self._start()
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        await queue.put(_Item(list(texts), options, future))
+        queue.put_nowait(_Item(list(texts), options, future))
         return await future
 
     async def stream(self, produce: Callable[[], Iterator[T]]) -> AsyncGenerator[T, None]:
@@ -148,8 +148,9 @@ class MicroBatcher:
         self, queue: asyncio.Queue[_Item], first: _Item
     ) -> tuple[list[_Item], _Item | None]:
         """The next batch, starting with ``first``, and a request that did not fit in it: the
-        requests queued already, then those that arrive while the running batch runs, then
-        (``max_wait_ms``, after a batch of several requests) those that arrive in time."""
+        requests queued already, then, once the running batch ends, those that arrived while it
+        ran, then (``max_wait_ms``, after a batch of several requests) those that arrive in
+        time."""
         batch, size = [first], len(first.texts)
 
         async def fill(until: asyncio.Future[Any] | None) -> _Item | None:
@@ -172,8 +173,9 @@ class MicroBatcher:
             return None
 
         held = await fill(None)
-        if held is None and self._running is not None:
-            held = await fill(self._running)
+        if held is None and self._running is not None and not self._running.done():
+            await asyncio.wait({self._running})  # its errors are its requests', not raised here
+            held = await fill(None)
         if held is None and self.max_wait > 0 and self._last_requests > 1:
             timer = asyncio.ensure_future(asyncio.sleep(self.max_wait))
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -63,6 +64,30 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="max",  # with --workers: each worker loads every model
         )
+        # the labelled children by label values: ``labels()`` checks and sorts its arguments
+        # and takes a lock on every call, a cost paid per request
+        self._children: dict[tuple[str, ...], tuple[Any, Any, Any]] = {}
+
+    def observe_request(self, method: str, endpoint: str, status: int, seconds: float) -> None:
+        """Count one answered request (and its error, for a status of 400 or more) and its
+        latency."""
+        key = (method, endpoint, str(status))
+        children = self._children.get(key)
+        if children is None:
+            error = None
+            if status >= 400:
+                error = self.errors.labels(endpoint=endpoint, status=key[2])
+            children = (
+                self.requests.labels(method=method, endpoint=endpoint, status=key[2]),
+                error,
+                self.latency.labels(endpoint=endpoint),
+            )
+            self._children[key] = children
+        requests, errors, latency = children
+        requests.inc()
+        if errors is not None:
+            errors.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> bytes:
         """The metrics in Prometheus text format: this process's, or, in prometheus-client's
