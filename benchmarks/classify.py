@@ -56,6 +56,9 @@ ROWS: dict[str, list[str]] = {
     "ensemble3": ["train.ensemble=3", "model.tfidf_member=false"],
     "ensemble3-tfidf": ["train.ensemble=3"],
     "x4": ["train.min_steps=20000", "train.auto_epochs=16"],
+    "chars": ["model.char_encoder=cnn"],  # the tagger's character CNN per word, on the default
+    "concat": ["model.pooling=concat"],  # ULMFiT's [last; max; mean] instead of attention
+    "chars-concat": ["model.char_encoder=cnn", "model.pooling=concat"],
 }
 
 

@@ -1,6 +1,6 @@
 """The classifier exported to ONNX and int8: one network (several poolings, the hashed n-gram
-bag, DeepMoji's skip connections) and an ensemble with a TF-IDF member, on texts of lengths and
-batch sizes unlike the exporter's."""
+bag, DeepMoji's skip connections, the character encoders) and an ensemble with a TF-IDF member,
+on texts of lengths and batch sizes unlike the exporter's."""
 
 from __future__ import annotations
 
@@ -26,15 +26,18 @@ CONFIGS = [
     ClassifierConfig(mode="gru", pooling="last", num_layers=2, **SMALL),
     ClassifierConfig(mode="lstm", pooling="mean", bidirectional=False, ngrams=2, **SMALL),
     ClassifierConfig(mode="gru", pooling="max", skip_connections=True, **SMALL),
+    ClassifierConfig(mode="lstm", pooling="attention", char_encoder="cnn", char_size=6, **SMALL),
+    ClassifierConfig(pooling="concat", char_encoder="lstm", char_size=6, ngrams=2, **SMALL),
 ]
+IDS = ["attention", "last-gru", "ngrams", "skip", "chars-cnn", "chars-lstm-concat"]
 
 
 def _texts(n: int, seed: int) -> list[str]:
     texts = make_texts(n, seed)[0]
-    return [*texts, "", "never seen words", " ".join(texts)]  # empty, unknown, long
+    return [*texts, "", "never seen words", "GOOOOD #hate", " ".join(texts)]  # odd, long
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=["attention", "last-gru", "ngrams", "skip"])
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_onnx_gives_the_same_probabilities(config: ClassifierConfig, tmp_path: Path) -> None:
     texts, labels = make_texts(40, seed=1)
     clf = train_small(config, texts, labels).eval()
@@ -97,3 +100,15 @@ def test_the_hierarchical_encoder_is_refused_by_name(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists() and [p.name for p in tmp_path.iterdir()] == ["run"]
     int8 = exported(clf, tmp_path, "int8")  # int8 takes it
     assert int8.predict_proba(texts[:4]) == pytest.approx(clf.predict_proba(texts[:4]), abs=0.05)
+
+
+def test_int8_keeps_the_character_encoder(tmp_path: Path) -> None:
+    texts, labels = make_texts(40, seed=1)
+    config = ClassifierConfig(pooling="concat", char_encoder="cnn", tfidf_member=False, **SMALL)
+    clf = train_small(config, texts, labels).eval()
+    int8 = exported(clf, tmp_path, "int8")
+    assert int8.chars == clf.chars
+    sample = _texts(30, seed=7)
+    got, expected = int8.predict_proba(sample), clf.predict_proba(sample)
+    assert np.abs(got - expected).max() < 0.05
+    assert (got.argmax(1) == expected.argmax(1)).mean() >= 0.95

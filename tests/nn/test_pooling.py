@@ -6,6 +6,7 @@ from rnnkit.nn import RNN
 from rnnkit.nn.pooling import (
     POOLINGS,
     AttentionPooling,
+    ConcatPooling,
     LastPooling,
     length_mask,
     make_pooling,
@@ -27,6 +28,8 @@ CASES = [
     ("max", {}),
     ("attention", {"attention_size": None}),
     ("attention", {"attention_size": 5}),
+    ("concat", {"bidirectional": False}),
+    ("concat", {"bidirectional": True}),
 ]
 
 
@@ -81,6 +84,27 @@ def test_attention_follows_the_equations(attention_size):
     assert torch.autograd.gradcheck(lambda s: pool(s, lengths).vector, states.requires_grad_())
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_concat_pooling_is_last_max_and_mean_over_the_real_steps(bidirectional):
+    """Howard & Ruder (2018, §3.3), checked in float64 against a loop over each text's real
+    steps; padding holds large values that must never be read."""
+    states, lengths = _padded([4, 1, 6, 2], 6)
+    states = states.double()
+    pool = make_pooling("concat", 6, bidirectional=bidirectional)
+    assert isinstance(pool, ConcatPooling) and pool.output_size == 18
+    vector, weights = pool(states, lengths)
+    assert weights is None and vector.shape == (4, 18) and vector.dtype == torch.float64
+    for i, n in enumerate(lengths.tolist()):
+        real = states[i, :n]
+        last = real[n - 1].clone()
+        if bidirectional:  # the backward half has read the whole text at the first step
+            last[3:] = real[0, 3:]
+        columns = [real[:, f].tolist() for f in range(6)]
+        largest = torch.tensor([max(c) for c in columns], dtype=torch.float64)
+        mean = torch.tensor([sum(c) / n for c in columns], dtype=torch.float64)
+        torch.testing.assert_close(vector[i], torch.cat([last, largest, mean]), rtol=0, atol=1e-12)
+
+
 def test_length_mask():
     assert length_mask(torch.tensor([1, 3]), 3).tolist() == [[True, False, False], [True] * 3]
 
@@ -96,4 +120,6 @@ def test_bad_options_and_shapes():
         make_pooling("mean", 4)(torch.zeros(2, 3, 5), torch.tensor([1, 2]))
     with pytest.raises(ShapeError):
         make_pooling("mean", 4)(torch.zeros(2, 3, 4), torch.tensor([1, 2, 3]))
-    assert set(POOLINGS) == {"last", "mean", "max", "attention"}
+    with pytest.raises(ConfigError):
+        make_pooling("concat", 5, bidirectional=True)
+    assert set(POOLINGS) == {"last", "mean", "max", "attention", "concat"}

@@ -1,7 +1,9 @@
 """The classifier in ONNX: each RNN member of the network in ``classifier-<k>.onnx`` (embedding,
-encoder, pooling, the hashed n-gram bag and the head: token ids and lengths in, logits and the
-attention weights out). The TF-IDF member (:class:`~rnnkit.models.classify.wide.TfidfLogReg`)
-and the averaging of the members stay in PyTorch beside the graphs: the same
+the character encoder, encoder, pooling, the hashed n-gram bag and the head: token ids and
+lengths in, with a character encoder also the characters of the batch's distinct words as the
+tagger's graph takes them, :mod:`rnnkit.export.tag`; logits and the attention weights out). The
+TF-IDF member (:class:`~rnnkit.models.classify.wide.TfidfLogReg`) and the averaging of the
+members stay in PyTorch beside the graphs: the same
 :class:`~rnnkit.models.classify.ensemble.Ensemble` code as the torch model's, so the exported
 model averages exactly as the trained one, with the TF-IDF weights in ``model.safetensors``.
 
@@ -17,18 +19,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.data.batching import PaddedBatch, pad_batch
+from rnnkit.data.batching import PaddedBatch
 from rnnkit.errors import ConfigError
 from rnnkit.export.graph import OnnxGraph, device_anchor, export_graph
 from rnnkit.models.classify.artifact import TextClassifier
 from rnnkit.models.classify.ensemble import Ensemble
 from rnnkit.models.classify.hierarchical import HierarchicalEncoder
-from rnnkit.models.classify.model import Classifier, ClassifierOutput
+from rnnkit.models.classify.model import CharBatch, Classifier, ClassifierOutput
 from rnnkit.nn.ngrams import HashedNgrams
 
 __all__ = ["OnnxClassifier", "onnx_backend", "write_graphs"]
 
 _INPUTS = {"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "bag": {0: "batch"}}
+_CHAR_INPUTS = {
+    "chars": {0: "words", 1: "chars"},
+    "char_lengths": {0: "words"},
+    "char_index": {0: "batch", 1: "time"},
+}
 
 
 class _FedBag(nn.Module):
@@ -48,16 +55,25 @@ class _FedBag(nn.Module):
 
 class _Logits(nn.Module):
     """What ``classifier-<k>.onnx`` computes: a member's logits (and attention weights) from
-    ids, lengths and, for a member with n-grams, the bag ``(B, D)``."""
+    ids, lengths, for a member with n-grams the bag ``(B, D)``, and for a member with a
+    character encoder the characters (:class:`~rnnkit.models.classify.model.CharBatch`)."""
 
     def __init__(self, net: Classifier, fed: _FedBag | None) -> None:
         super().__init__()
         self.net, self.fed = net, fed
 
-    def forward(self, ids: Tensor, lengths: Tensor, bag: Tensor) -> tuple[Tensor, ...]:
+    def forward(
+        self,
+        ids: Tensor,
+        lengths: Tensor,
+        bag: Tensor,
+        chars: Tensor | None = None,
+        char_lengths: Tensor | None = None,
+        char_index: Tensor | None = None,
+    ) -> tuple[Tensor, ...]:
         if self.fed is not None:
             self.fed.bag = bag
-        out = self.net(PaddedBatch(ids, lengths))
+        out = self.net(CharBatch(ids, lengths, None, None, chars, char_lengths, char_index))
         return (out.logits,) if out.attention is None else (out.logits, out.attention)
 
 
@@ -86,7 +102,14 @@ class OnnxClassifier(Classifier):
 
     def forward(self, batch: PaddedBatch) -> ClassifierOutput:
         bag = None if self.ngrams is None else self.ngrams(batch.ids, batch.lengths)
-        outputs = self.graph(ids=batch.ids, lengths=batch.lengths, bag=bag)
+        outputs = self.graph(
+            ids=batch.ids,
+            lengths=batch.lengths,
+            bag=bag,
+            chars=getattr(batch, "chars", None),
+            char_lengths=getattr(batch, "char_lengths", None),
+            char_index=getattr(batch, "char_index", None),
+        )
         logits = outputs[0]
         attention = outputs[1] if len(outputs) > 1 else None
         loss = None
@@ -111,10 +134,18 @@ def _members(model: Classifier | Ensemble) -> list[Classifier]:
 
 def write_graphs(classifier: TextClassifier, out: Path) -> None:
     """Write one ``classifier-<k>.onnx`` per RNN member into ``out``, traced on three random
-    texts of 5, 3 and 2 tokens."""
+    texts of 5, 3 and 2 tokens (of the vocabulary's words, so a character encoder reads their
+    characters)."""
     rng = torch.Generator().manual_seed(0)  # leaves the global generator alone
-    high = max(3, len(classifier.vocab))
-    ex = pad_batch([torch.randint(2, high, (n,), generator=rng).tolist() for n in (5, 3, 2)])
+    words = list(classifier.vocab)
+    high = max(3, len(words))
+    rows = [torch.randint(2, high, (n,), generator=rng).tolist() for n in (5, 3, 2)]
+    ex = classifier.pad([[words[i % len(words)] for i in row] for row in rows])
+    char_args: tuple[Tensor, ...] = ()
+    inputs = _INPUTS
+    if isinstance(ex, CharBatch):  # a member with a character encoder reads them too
+        assert ex.chars is not None and ex.char_lengths is not None and ex.char_index is not None
+        char_args, inputs = (ex.chars, ex.char_lengths, ex.char_index), {**_INPUTS, **_CHAR_INPUTS}
     for k, net in enumerate(_members(classifier.model)):
         outputs = {"logits": {0: "batch"}}
         with torch.no_grad():
@@ -126,7 +157,8 @@ def write_graphs(classifier: TextClassifier, out: Path) -> None:
             fed = net.ngrams = _FedBag(original.output_size)  # type: ignore[assignment]
         try:
             path = out / f"classifier-{k}.onnx"
-            export_graph(_Logits(net, fed), (ex.ids, ex.lengths, bag), path, _INPUTS, outputs)
+            traced = (ex.ids, ex.lengths, bag, *char_args)
+            export_graph(_Logits(net, fed), traced, path, inputs, outputs)
         finally:
             net.ngrams = original
 

@@ -17,6 +17,7 @@ from rnnkit.errors import ConfigError, ShapeError
 __all__ = [
     "POOLINGS",
     "AttentionPooling",
+    "ConcatPooling",
     "LastPooling",
     "MaxPooling",
     "MeanPooling",
@@ -26,7 +27,7 @@ __all__ = [
     "make_pooling",
 ]
 
-POOLINGS = ("last", "mean", "max", "attention")
+POOLINGS = ("last", "mean", "max", "attention", "concat")
 
 
 class Pooled(NamedTuple):
@@ -117,6 +118,36 @@ class MaxPooling(Pooling):
         return Pooled(states.masked_fill(~mask, float("-inf")).amax(dim=1), None)
 
 
+class ConcatPooling(Pooling):
+    r"""ULMFiT's concat pooling (Howard & Ruder 2018, §3.3): the last state, the element-wise
+    maximum and the mean over the real tokens, side by side.
+
+    .. math:: h_c = [h_T; \mathrm{maxpool}(H); \mathrm{meanpool}(H)]
+
+    ``h_T`` is read as :class:`LastPooling` reads it (with ``bidirectional``, the backward half
+    at the first token); the maximum and the mean are :class:`MaxPooling` 's and
+    :class:`MeanPooling` 's.
+
+    Shape:
+        - output: ``vector`` ``(B, 3F)``; no weights.
+    """
+
+    def __init__(self, input_size: int, bidirectional: bool = False) -> None:
+        super().__init__(input_size)
+        self.last = LastPooling(input_size, bidirectional)
+        self.max = MaxPooling(input_size)
+        self.mean = MeanPooling(input_size)
+
+    @property
+    def output_size(self) -> int:
+        """``3F``."""
+        return 3 * self.input_size
+
+    def forward(self, states: Tensor, lengths: Tensor) -> Pooled:
+        parts = [pool(states, lengths).vector for pool in (self.last, self.max, self.mean)]
+        return Pooled(torch.cat(parts, dim=1), None)
+
+
 class AttentionPooling(Pooling):
     r"""A weighted average of the states, the weights learned (attention over time).
 
@@ -166,4 +197,6 @@ def make_pooling(
         return MaxPooling(input_size)
     if name == "attention":
         return AttentionPooling(input_size, attention_size)
+    if name == "concat":
+        return ConcatPooling(input_size, bidirectional)
     raise ConfigError(f"pooling must be one of {', '.join(POOLINGS)}, got {name!r}")

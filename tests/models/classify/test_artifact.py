@@ -4,13 +4,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
-from rnnkit.data.batching import encode
+from rnnkit.data.batching import PaddedBatch, encode
+from rnnkit.data.chars import char_vocab
 from rnnkit.errors import ConfigError, DataFormatError, RnnkitError
 from rnnkit.models import load
 from rnnkit.models.classify.artifact import TextClassifier, clip
 from rnnkit.models.classify.hierarchical import boundary_ids
-from rnnkit.models.classify.model import ClassifierConfig, build_classifier
+from rnnkit.models.classify.model import CharBatch, Classifier, ClassifierConfig, build_classifier
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.recipe import TrainConfig, build_trainer
@@ -35,10 +37,15 @@ def make_texts(n, seed=0):
 
 def train_small(config, texts, labels, steps=6, truncate="head"):
     pipeline = Pipeline(["lower", "split"])
-    vocab = Vocab.build(pipeline.batch(texts))
+    tokens = pipeline.batch(texts)
+    vocab = Vocab.build(tokens)
+    chars = char_vocab(tokens) if config.char_encoder != "none" else None
     names = sorted(set(labels))
-    model = build_classifier(config, len(vocab), len(names), boundaries=boundary_ids(vocab))
-    clf = TextClassifier(model, config, vocab, names, pipeline, max_length=50, truncate=truncate)
+    num_chars = len(chars) if chars is not None else 0
+    model = build_classifier(
+        config, len(vocab), len(names), boundaries=boundary_ids(vocab), num_chars=num_chars
+    )
+    clf = TextClassifier(model, config, vocab, names, pipeline, 50, truncate, chars)
     batches = clf.batches(texts, labels, batch_size=8)
     train = TrainConfig(max_epochs=10, max_steps=steps, progress=False, plots=False, device="cpu")
     build_trainer(model, train, None).fit(batches)
@@ -58,6 +65,11 @@ CONTRACT_CONFIGS = [
     ClassifierConfig(pooling="max", hierarchical=True, bidirectional=False, **SMALL),
     ClassifierConfig(pooling="attention", ngrams=2, ngram_buckets=64, **SMALL),
     ClassifierConfig(pooling="max", hierarchical=True, ngrams=3, ngram_buckets=64, **SMALL),
+    ClassifierConfig(pooling="concat", **SMALL),
+    ClassifierConfig(pooling="concat", bidirectional=False, mode="gru", **SMALL),
+    ClassifierConfig(pooling="attention", char_encoder="cnn", char_size=6, **SMALL),
+    ClassifierConfig(pooling="concat", char_encoder="lstm", char_size=6, ngrams=2, **SMALL),
+    ClassifierConfig(pooling="attention", hierarchical=True, char_encoder="cnn", **SMALL),
 ]
 
 
@@ -71,6 +83,7 @@ def test_train_save_load_gives_identical_probabilities(tmp_path, config):
     loaded = load(tmp_path / "run")
     assert isinstance(loaded, TextClassifier)
     assert loaded.config == config and loaded.vocab == clf.vocab and loaded.labels == clf.labels
+    assert loaded.chars == clf.chars and (loaded.chars is None) == (config.char_encoder == "none")
     assert loaded.pipeline == clf.pipeline and loaded.max_length == 50
     np.testing.assert_array_equal(loaded.predict_proba(probe), before)
     doc = json.loads((tmp_path / "run" / "config.json").read_text())
@@ -172,3 +185,48 @@ def test_predict_buckets_by_length_and_answers_in_input_order() -> None:
     probs = clf.predict_proba(texts, batch_size=7)
     assert probs.shape == (60, len(clf.labels))
     assert np.allclose(probs, [list(p.probabilities.values()) for p in together], atol=1e-6)
+
+
+def test_words_out_of_the_vocabulary_get_their_own_character_vectors() -> None:
+    texts, labels = make_texts(40)
+    clf = train_small(ClassifierConfig(char_encoder="cnn", **SMALL), texts, labels)
+    assert isinstance(clf.model, Classifier) and clf.chars is not None
+    oov = ["goooood", "baaad", "#awful", "zzz"]
+    assert all(clf.vocab.id(w) == clf.vocab.unk_id for w in oov)
+    (batch,) = clf.batches([" ".join(oov), "good " + oov[0]], batch_size=2, bucket=0)
+    assert isinstance(batch, CharBatch) and batch.char_index is not None
+    assert (batch.ids[0] == clf.vocab.unk_id).all()  # one word id for all four ...
+    clf.model.eval()
+    vectors = clf.model.embed(batch)[0].detach()  # ... four different inputs to the RNN
+    assert vectors.shape == (4, 8 + 50)
+    torch.testing.assert_close(vectors[:, :8], vectors[:1, :8].expand(4, 8))
+    assert torch.cdist(vectors[:, 8:], vectors[:, 8:]).triu(1)[0, 1:].min() > 1e-4
+    assert batch.char_index[1, 1] == batch.char_index[0, 0]  # one row per distinct word
+    probs = clf.predict_proba(oov)
+    assert not np.allclose(probs[0], probs[1])  # the same <unk> id, not the same prediction
+
+
+def test_explain_with_characters_gives_a_weight_per_token() -> None:
+    texts, labels = make_texts(40)
+    clf = train_small(ClassifierConfig(char_encoder="lstm", char_size=6, **SMALL), texts, labels)
+    (pred,) = clf.predict(["GOOD gooood #love"])
+    assert pred.tokens == ["good", "gooood", "#love"] and len(pred.attention) == 3
+    assert sum(pred.attention) == pytest.approx(1.0, abs=1e-5)
+    concat = train_small(ClassifierConfig(pooling="concat", **SMALL), texts, labels, steps=1)
+    assert concat.predict(["good"])[0].attention is None
+
+
+def test_a_character_model_needs_its_character_vocabulary() -> None:
+    texts, labels = make_texts(20)
+    clf = train_small(ClassifierConfig(char_encoder="cnn", **SMALL), texts, labels, steps=1)
+    with pytest.raises(ConfigError, match="char_encoder=cnn needs a character vocabulary"):
+        TextClassifier(clf.model, clf.config, clf.vocab, clf.labels, clf.pipeline)
+    plain = ClassifierConfig(**SMALL)
+    with pytest.raises(ConfigError, match="takes no characters"):
+        TextClassifier(clf.model, plain, clf.vocab, clf.labels, clf.pipeline, chars=clf.chars)
+    with pytest.raises(ConfigError, match="needs a character vocabulary"):
+        build_classifier(clf.config, len(clf.vocab), 3)
+    assert isinstance(clf.model, Classifier)
+    (batch,) = clf.batches(["good"])
+    with pytest.raises(ConfigError, match="give it CharBatch"):
+        clf.model(PaddedBatch(batch.ids, batch.lengths))

@@ -5,9 +5,11 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.data.batching import pad_batch
+from rnnkit.data.chars import CharIds, char_vocab
 from rnnkit.errors import ConfigError
 from rnnkit.models.classify.encoder import SkipEncoder
 from rnnkit.models.classify.model import (
+    CharBatch,
     Classifier,
     ClassifierConfig,
     MLPHead,
@@ -16,8 +18,10 @@ from rnnkit.models.classify.model import (
 )
 from rnnkit.models.common.embedder import Embedder
 from rnnkit.nn import RNN
+from rnnkit.nn.char import unique_words
 from rnnkit.nn.ngrams import HashedNgrams
 from rnnkit.nn.pooling import MeanPooling
+from rnnkit.training.distributed import shard_rows
 from rnnkit.training.finetune import layer_groups
 
 CONFIGS = [
@@ -149,6 +153,32 @@ def test_config_rejects_bad_ngram_settings_naming_the_key(key, value):
         ClassifierConfig(**{key: value})
 
 
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        ({"char_encoder": "gru"}, "char_encoder"),
+        ({"char_encoder": "cnn", "char_dim": 0}, "char_dim"),
+        ({"char_encoder": "cnn", "char_size": 0}, "char_size"),
+        ({"char_encoder": "lstm", "char_size": 7}, "char_size"),
+        ({"char_encoder": "cnn", "char_kernel": 4}, "char_kernel"),
+        ({"char_encoder": "cnn", "max_word_length": 1}, "max_word_length"),
+        ({"pooling": "concat", "skip_connections": True}, "skip_connections"),
+        ({"pooling": "mean_max"}, "pooling"),
+    ],
+)
+def test_config_rejects_bad_char_and_concat_settings_naming_the_key(options, key):
+    with pytest.raises(ConfigError, match=rf"model\.{key}"):
+        ClassifierConfig(**options)
+
+
+def test_the_char_encoder_is_a_layer_group_read_before_the_encoder():
+    config = ClassifierConfig(embedding_dim=4, hidden_size=3, char_encoder="cnn", char_size=5)
+    model = build_classifier(config, 10, 2, num_chars=12)
+    groups = list(layer_groups(model))
+    assert groups == ["embedder", "chars.embedding", "chars.conv", "encoder.l0", "pooling", "head"]
+    assert model.encoder.input_size == 4 + 5
+
+
 def test_frozen_embeddings_do_not_train():
     torch.manual_seed(0)
     config = ClassifierConfig(embedding_dim=4, hidden_size=3, freeze_embeddings=True)
@@ -228,3 +258,20 @@ def test_bigrams_learn_what_a_bag_of_words_cannot():
     assert losses[-1] < 0.1 < math.log(2) - 0.05 < losses[0]
     unigram = _bigram_loss(ngrams=1)
     assert min(unigram) > math.log(2) - 1e-4  # twins look alike: chance is the best it can do
+
+
+def test_a_data_parallel_rank_keeps_the_whole_table_of_words():
+    """``shard_rows`` as training passes it: each rank takes its texts and the whole table of
+    the batch's distinct words, and reads them as the whole batch does."""
+    tokens = [["good", "goood"], ["bad"], ["good", "#bad", "x"]]
+    chars = char_vocab(tokens)
+    config = ClassifierConfig(embedding_dim=4, hidden_size=3, char_encoder="cnn", char_size=5)
+    model = build_classifier(config, 10, 2, num_chars=len(chars)).eval()
+    plain = pad_batch([[2, 3], [4], [2, 5, 6]], [0, 1, 0])
+    table, lengths, where = unique_words(tokens, CharIds(chars), config.max_word_length)
+    batch = CharBatch(plain.ids, plain.lengths, plain.labels, plain.index, table, lengths, where)
+    whole = model(batch).logits
+    for rank, rows in ((0, slice(0, 2)), (1, slice(2, 3))):
+        part = shard_rows(batch, rank, 2, keep=("chars", "char_lengths"))
+        assert isinstance(part, CharBatch) and part.chars is table
+        torch.testing.assert_close(model(part).logits, whole[rows])

@@ -17,6 +17,7 @@ from rnnkit.models.classify.model import Classifier, ClassifierConfig
 from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
 from tests.models.classify.test_artifact import make_texts
+from tests.resume import assert_resumes_exactly
 
 
 def write_csv(path, texts, labels):
@@ -167,3 +168,48 @@ def test_embedding_dim_follows_the_vectors_when_unset(tmp_path, files):
     result = train_classifier(train, dev, tmp_path / "run", config, vectors=(words, matrix))
     assert result.classifier.config.embedding_dim == 5
     assert load(tmp_path / "run").config.embedding_dim == 5
+
+
+def test_a_character_model_with_members_trains_saves_and_loads(tmp_path, files):
+    """The char encoder with a second seed and the TF-IDF member: every member reads the same
+    characters, and the saved run predicts (and explains) as the trained one."""
+    train, dev = files
+    base = small_config(char_encoder="cnn", char_size=6, tfidf_member=True)
+    cfg = dataclasses.replace(base, train=dataclasses.replace(base.train, ensemble=2))
+    result = train_classifier(train, dev, tmp_path / "run", cfg, seed=1, test_path=dev)
+    assert result.test is not None and result.test.accuracy > 0.8
+    loaded = load(tmp_path / "run")
+    assert loaded.chars is not None and loaded.chars == result.classifier.chars
+    assert "#" not in loaded.chars  # a character never seen in training reads as <unk>
+    texts = ["good great loooove", "", "bad awfulll #hate", "GOOD"]
+    np.testing.assert_array_equal(
+        loaded.predict_proba(texts), result.classifier.predict_proba(texts)
+    )
+    one, two = loaded.predict(texts), result.classifier.predict(texts)
+    assert [p.attention for p in one] == [p.attention for p in two]
+    assert len(one[2].attention) == 3
+    member = load(tmp_path / "run" / "members" / "1")
+    assert member.config.char_encoder == "cnn" and member.chars == loaded.chars
+
+
+def test_a_character_model_killed_mid_run_resumes_to_the_same_weights(tmp_path, files, monkeypatch):
+    train, dev = files
+    cfg = small_config(char_encoder="lstm", char_size=6, pooling="concat")
+    assert_resumes_exactly(
+        tmp_path,
+        monkeypatch,
+        lambda out, resume: train_classifier(train, dev, out, cfg, seed=0, resume=resume),
+        kill_epoch=2,
+    )
+
+
+def test_a_character_model_starts_from_another_run(tmp_path, files):
+    """``--init-from`` a run without characters: the words and the encoder are carried over,
+    the character encoder starts fresh (tests/models/common/test_transfer.py)."""
+    train, dev = files
+    train_classifier(train, dev, tmp_path / "pre", small_config(), seed=0)
+    cfg = small_config(char_encoder="cnn", char_size=6)
+    result = train_classifier(train, dev, tmp_path / "run", cfg, init_from=tmp_path / "pre")
+    assert result.transfer is not None
+    assert result.transfer.loaded["encoder.weight_ih_l0"].endswith("(input columns 1-8)")
+    assert any(n.startswith("chars.") for n in result.transfer.new)

@@ -60,6 +60,32 @@ def test_an_lm_style_rnn_initialises_the_encoder_by_position():
     assert report.loaded["encoder.weight_ih_l1"] == "lm: rnn.weight_ih_l1"
 
 
+def test_character_encoders_start_fresh_and_take_no_rnn_slot():
+    """A char BiLSTM on either side is neither a source nor a target: the text encoder still
+    meets the text encoder, and the character layers stay as they were."""
+    torch.manual_seed(0)
+    vocab = Vocab.from_tokens(["good", "bad"], specials=["<pad>", "<unk>"])
+    plain = ClassifierConfig(embedding_dim=4, hidden_size=3)
+    chars = dataclasses.replace(plain, char_encoder="lstm", char_dim=3, char_size=4)
+    for src_cfg, dst_cfg in ((plain, plain), (chars, chars), (plain, chars)):
+        source = build_classifier(
+            src_cfg, len(vocab), 2, num_chars=9 if src_cfg.char_encoder != "none" else 0
+        )
+        target = build_classifier(
+            dst_cfg, len(vocab), 2, num_chars=7 if dst_cfg.char_encoder != "none" else 0
+        )
+        before = {
+            n: p.detach().clone() for n, p in target.named_parameters() if n.startswith("chars.")
+        }
+        report = transfer_weights(source, vocab, target, vocab, "src")
+        assert torch.equal(target.encoder.weight_hh_l0, source.encoder.weight_hh_l0)  # type: ignore[arg-type]
+        assert report.loaded["encoder.weight_hh_l0"] == "src: encoder.weight_hh_l0"
+        words = target.encoder.weight_ih_l0[:, :4]  # type: ignore[index]
+        assert torch.equal(words, source.encoder.weight_ih_l0[:, :4])  # type: ignore[index]
+        for name, value in before.items():
+            assert name in report.new and torch.equal(dict(target.named_parameters())[name], value)
+
+
 def test_chain_thaw_changes_only_the_step_group(tmp_path):
     train = write_csv(tmp_path / "train.csv", *make_texts(80, seed=1))
     dev = write_csv(tmp_path / "dev.csv", *make_texts(20, seed=2))

@@ -1,7 +1,9 @@
 """A trained classifier with everything it needs to read raw text: pipeline, vocabulary, labels.
 
 :class:`TextClassifier` is what a ``classify`` run directory restores to; ``predict`` on raw text
-preprocesses exactly as training did, because the pipeline travels in ``config.json``.
+preprocesses exactly as training did, because the pipeline travels in ``config.json``. With a
+character encoder (``model.char_encoder``) the character vocabulary travels there too, and every
+batch carries the characters of its tokens (:class:`~.model.CharBatch`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,16 @@ import numpy as np
 import torch
 
 from rnnkit.data.batching import PaddedBatch, encode, make_batches, pad_batch, run_in_order
+from rnnkit.data.chars import CharIds
 from rnnkit.errors import ConfigError, DataFormatError
 from rnnkit.models.classify.ensemble import Ensemble
 from rnnkit.models.classify.hierarchical import boundary_ids
-from rnnkit.models.classify.model import Classifier, ClassifierConfig, build_classifier
+from rnnkit.models.classify.model import (
+    CharBatch,
+    Classifier,
+    ClassifierConfig,
+    build_classifier,
+)
 from rnnkit.models.classify.wide import TfidfLogReg
 from rnnkit.models.common.artifact import (
     RunArtifact,
@@ -28,6 +36,7 @@ from rnnkit.models.common.artifact import (
     read_strings,
     register_loader,
 )
+from rnnkit.nn.char import unique_words
 from rnnkit.text.pipeline import Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.device import move_to_device
@@ -83,6 +92,8 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
             ``max_length``) or ``"head+tail"`` (the first quarter and the last three quarters
             of ``max_length``: a review's verdict is often at its end; Sun et al. 2019 found
             head and tail best for long IMDb reviews).
+        chars: the character vocabulary (:func:`rnnkit.data.chars.char_vocab` of the training
+            tokens) of a model with a ``char_encoder``; ``None`` without one.
     """
 
     TASK = TASK
@@ -96,6 +107,7 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
         pipeline: Pipeline,
         max_length: int | None = None,
         truncate: str = "head",
+        chars: Vocab | None = None,
     ) -> None:
         if len(labels) != model.num_labels:
             raise ConfigError(f"{len(labels)} labels for a model with {model.num_labels} classes")
@@ -106,6 +118,13 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
         if truncate not in TRUNCATIONS:
             raise ConfigError(f"truncate must be one of {', '.join(TRUNCATIONS)}, got {truncate!r}")
         self.pipeline, self.max_length, self.truncate = pipeline, max_length, truncate
+        if (config.char_encoder != "none") != (chars is not None):
+            raise ConfigError(
+                f"model.char_encoder={config.char_encoder} "
+                + ("needs a character vocabulary" if chars is None else "takes no characters")
+            )
+        self.chars = chars
+        self._char_ids = CharIds(chars) if chars is not None else None
 
     def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
         """Tokens of each text as the model reads them (preprocessed, truncated)."""
@@ -118,11 +137,34 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
         batch_size: int = 64,
         bucket: int = 4,
     ) -> list[PaddedBatch]:
-        """Padded batches of ``texts`` (and the class ids of ``labels``), bucketed by length."""
-        ids = encode(self.tokenize(texts), self.vocab)
-        return make_batches(
+        """Padded batches of ``texts`` (and the class ids of ``labels``), bucketed by length;
+        :class:`~.model.CharBatch` es for a model with a character encoder."""
+        tokens = self.tokenize(texts)
+        ids = encode(tokens, self.vocab)
+        batches = make_batches(
             ids, self.label_ids(labels) if labels is not None else None, batch_size, bucket
         )
+        if self._char_ids is None:
+            return batches
+        out: list[PaddedBatch] = []
+        for batch in batches:
+            assert batch.index is not None
+            out.append(self._add_chars(batch, [tokens[i] for i in batch.index.tolist()]))
+        return out
+
+    def _add_chars(self, batch: PaddedBatch, tokens: Sequence[list[str]]) -> PaddedBatch:
+        """``batch`` with the characters of ``tokens`` (its rows' tokens; an empty text, read
+        as one ``<unk>`` word, has one word of no characters)."""
+        if self._char_ids is None:
+            return batch
+        words = [toks or [""] for toks in tokens]
+        chars, lengths, where = unique_words(words, self._char_ids, self.config.max_word_length)
+        return CharBatch(batch.ids, batch.lengths, batch.labels, batch.index, chars, lengths, where)
+
+    def pad(self, tokens: Sequence[list[str]]) -> PaddedBatch:
+        """One batch of token lists, as the model reads them (ids, and characters when it has a
+        character encoder)."""
+        return self._add_chars(pad_batch(encode(tokens, self.vocab)), tokens)
 
     def label_ids(self, labels: Sequence[str]) -> list[int]:
         """Class ids of ``labels``; a label the model was not trained on raises ``ConfigError``."""
@@ -145,18 +187,20 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
         device = next(self.model.parameters()).device
         ids = encode(tokens, self.vocab)
 
-        def run_batch(seqs: list[list[int]]) -> list[tuple[np.ndarray, list[float] | None]]:
-            out = self.model(move_to_device(pad_batch(seqs), device))
+        def run_batch(rows: list[int]) -> list[tuple[np.ndarray, list[float] | None]]:
+            batch = self._add_chars(pad_batch([ids[i] for i in rows]), [tokens[i] for i in rows])
+            out = self.model(move_to_device(batch, device))
             probs = out.probabilities.float().cpu().numpy()  # (B, C)
             weights = out.attention.float().cpu() if out.attention is not None else None
             return [
-                (probs[r], weights[r, : len(seq)].tolist() if weights is not None else None)
-                for r, seq in enumerate(seqs)
+                (probs[r], weights[r, : len(ids[i])].tolist() if weights is not None else None)
+                for r, i in enumerate(rows)
             ]
 
         results = run_in_order(
-            ids, [len(s) for s in ids], batch_size, run_batch, workers=self.batch_workers
-        )
+            range(len(ids)), [len(s) for s in ids], batch_size, run_batch,
+            workers=self.batch_workers,
+        )  # fmt: skip
         probs = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
         for i, (row, _) in enumerate(results):
             probs[i] = row
@@ -187,6 +231,7 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
         return {
             "model": config_to_dict(self.config),
             "vocab": self.vocab.to_dict(),
+            **({"chars": self.chars.to_dict()} if self.chars is not None else {}),
             "labels": self.labels,
             "pipeline": self.pipeline.to_config(),
             "data": {"max_length": self.max_length, "truncate": self.truncate},
@@ -197,20 +242,28 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
     def from_sections(cls, doc: Mapping[str, Any], source: Path, run_dir: Path) -> TextClassifier:
         config = config_from_dict(ClassifierConfig, doc.get("model"), source, "model")
         vocab = Vocab.from_dict(doc.get("vocab", {}), source)
+        chars = Vocab.from_dict(doc["chars"], source) if doc.get("chars") is not None else None
+        if (config.char_encoder != "none") != (chars is not None):
+            raise DataFormatError(
+                source, f'model.char_encoder={config.char_encoder} and the "chars" section disagree'
+            )
         labels = read_strings(doc, "labels", source)
         pipeline = read_pipeline(doc.get("pipeline", []), source)
         data = doc.get("data") or {}
         max_length, truncate = data.get("max_length"), data.get("truncate", "head")
+        boundaries, num_chars = boundary_ids(vocab), len(chars) if chars is not None else 0
         members = doc.get("members", 1)
         if not isinstance(members, int) or members < 1:
             raise DataFormatError(source, '"members" must be a positive integer')
         nets = [
-            build_classifier(config, len(vocab), len(labels), boundaries=boundary_ids(vocab))
+            build_classifier(
+                config, len(vocab), len(labels), boundaries=boundaries, num_chars=num_chars
+            )
             for _ in range(members)
         ]
         wide = TfidfLogReg(len(labels)) if config.tfidf_member else None
         model = nets[0] if members == 1 and wide is None else Ensemble(nets, wide)
-        return cls(model, config, vocab, labels, pipeline, max_length, truncate)
+        return cls(model, config, vocab, labels, pipeline, max_length, truncate, chars)
 
 
 register_loader(TASK, TextClassifier.load)

@@ -8,6 +8,11 @@ deep" model (Cheng et al. 2016) in which the n-gram evidence of a TF-IDF + logis
 baseline and the RNN's reading are weighed by one softmax (the mixture of Mesnil et al. 2015,
 learnt jointly).
 
+With ``char_encoder`` each word's embedding is joined by a vector read from its characters, the
+tagger's encoder (:mod:`rnnkit.nn.char`; Ma & Hovy 2016, Lample et al. 2016), so misspellings,
+elongations, hashtags and words out of the vocabulary still have a shape:
+:math:`e_t = [E w_t; \mathrm{char}(w_t)]`.
+
 :class:`Classifier` takes its parts through the constructor and checks that their sizes chain;
 :func:`build_classifier` makes them from a :class:`ClassifierConfig`.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -28,11 +34,13 @@ from rnnkit.models.classify.encoder import SkipEncoder
 from rnnkit.models.classify.hierarchical import HierarchicalEncoder
 from rnnkit.models.common.embedder import Embedder
 from rnnkit.nn import RNN
+from rnnkit.nn.char import CHAR_ENCODERS, CharBiLSTM, CharCNN, make_char_encoder
 from rnnkit.nn.ngrams import HashedNgrams
 from rnnkit.nn.pooling import POOLINGS, Pooling, make_pooling
 
 __all__ = [
     "CLASS_WEIGHTS",
+    "CharBatch",
     "Classifier",
     "ClassifierConfig",
     "ClassifierOutput",
@@ -62,7 +70,8 @@ class ClassifierConfig:
         num_layers: stacked RNN layers.
         bidirectional: read the text both ways.
         dropout: dropout between RNN layers.
-        pooling: ``"last"``, ``"mean"``, ``"max"`` or ``"attention"``.
+        pooling: ``"last"``, ``"mean"``, ``"max"``, ``"attention"`` or ``"concat"`` (ULMFiT's
+            ``[last; max; mean]``, :class:`~rnnkit.nn.pooling.ConcatPooling`).
         attention_size: ``None`` for DeepMoji's attention, else Yang et al.'s hidden width.
         skip_connections: pool over ``[embeddings; every layer's outputs]`` (DeepMoji).
         mlp_hidden: width of the head's hidden layer (``None``: a linear head).
@@ -88,6 +97,14 @@ class ClassifierConfig:
         tfidf_member: average the network's probabilities half and half with those of a
             TF-IDF + logistic regression over the same tokens' uni- and bigrams, fitted after
             the network (:class:`~.wide.TfidfLogReg`; Mesnil et al. 2015).
+        char_encoder: ``"none"``, ``"cnn"`` (Ma & Hovy 2016) or ``"lstm"`` (Lample et al. 2016):
+            each token's character vector joined to its word embedding before the RNN; the
+            characters are those of the tokens after the pipeline, words out of the vocabulary
+            included. Sizes as the tagger's (:class:`~rnnkit.models.tag.model.TaggerConfig`).
+        char_dim: character embedding width.
+        char_size: width of a word's character vector (CNN filters, or 2 × BiLSTM units).
+        char_kernel: CNN filter width (odd).
+        max_word_length: characters read per word (prefix and suffix kept).
     """
 
     embedding_dim: int | None = None
@@ -111,6 +128,11 @@ class ClassifierConfig:
     ngram_dim: int = 8
     ngram_dropout: float = 0.0
     tfidf_member: bool = False
+    char_encoder: str = "none"
+    char_dim: int = 25
+    char_size: int = 50
+    char_kernel: int = 3
+    max_word_length: int = 20
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -119,7 +141,7 @@ class ClassifierConfig:
             raise ConfigError(f"model.class_weights must be one of {', '.join(CLASS_WEIGHTS)}")
         if self.skip_connections and self.hierarchical:
             raise ConfigError("model.skip_connections and model.hierarchical do not combine")
-        if self.skip_connections and self.pooling == "last":
+        if self.skip_connections and self.pooling in ("last", "concat"):
             raise ConfigError("model.skip_connections needs mean, max or attention pooling")
         for name in ("embedding_dropout", "dropout", "head_dropout", "ngram_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
@@ -129,6 +151,7 @@ class ClassifierConfig:
         if self.mlp_hidden is not None and self.mlp_hidden < 1:
             raise ConfigError("model.mlp_hidden must be >= 1 or None")
         self._check_ngrams()
+        self._check_chars()
 
     def _check_ngrams(self) -> None:
         if self.ngrams < 0:
@@ -137,6 +160,40 @@ class ClassifierConfig:
             raise ConfigError(f"model.ngram_buckets must be in 1..2**32, got {self.ngram_buckets}")
         if self.ngram_dim < 1:
             raise ConfigError(f"model.ngram_dim must be >= 1, got {self.ngram_dim}")
+
+    def _check_chars(self) -> None:
+        if self.char_encoder not in ("none", *CHAR_ENCODERS):
+            raise ConfigError(
+                f"model.char_encoder must be one of none, {', '.join(CHAR_ENCODERS)}, "
+                f"got {self.char_encoder!r}"
+            )
+        for name in ("char_dim", "char_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"model.{name} must be >= 1, got {getattr(self, name)}")
+        if self.char_kernel < 1 or self.char_kernel % 2 == 0:
+            raise ConfigError(f"model.char_kernel must be odd and >= 1, got {self.char_kernel}")
+        if self.char_encoder == "lstm" and self.char_size % 2:
+            raise ConfigError(
+                f"model.char_size must be even for a char BiLSTM, got {self.char_size}"
+            )
+        if self.max_word_length < 2:
+            raise ConfigError(f"model.max_word_length must be >= 2, got {self.max_word_length}")
+
+
+@dataclass(frozen=True)
+class CharBatch(PaddedBatch):
+    """A :class:`~rnnkit.data.batching.PaddedBatch` with the characters of its words, for a
+    classifier with a character encoder (the tagger's layout,
+    :class:`~rnnkit.models.tag.model.TagBatch`).
+
+    Shape:
+        - chars: ``(U, L)`` character ids of the batch's ``U`` distinct tokens; char_lengths
+          ``(U,)``; char_index ``(B, T)``: the row of ``chars`` of each token (0 at padding).
+    """
+
+    chars: Tensor | None = None
+    char_lengths: Tensor | None = None
+    char_index: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +249,9 @@ class Classifier(nn.Module):
         ngrams: ids and lengths to ``(B, D)``, a bag of hashed n-grams, or ``None``. It is a
             top-level child of its own, so fine-tuning sees it as a layer group and a transfer
             from a run without it leaves it new.
+        chars: a character encoder (:mod:`rnnkit.nn.char`), words ``(U, L)`` to ``(U, K)``,
+            whose vector of each token joins its embedding (the encoder then reads ``E + K``),
+            or ``None``; batches must then be :class:`CharBatch` es.
 
     Shape:
         - batch: a :class:`~rnnkit.data.batching.PaddedBatch`, ids ``(B, T)``, lengths ``(B,)``.
@@ -206,11 +266,17 @@ class Classifier(nn.Module):
         head: MLPHead,
         class_weights: Tensor | None = None,
         ngrams: HashedNgrams | None = None,
+        chars: CharCNN | CharBiLSTM | None = None,
     ) -> None:
         super().__init__()
         wide = 0 if ngrams is None else ngrams.output_size
+        char_size = 0 if chars is None else chars.output_size
         _check_chain(
-            ("embedder", embedder.input_size, embedder.output_size),
+            (
+                "embedder" if chars is None else "embedder with the char encoder",
+                embedder.input_size,
+                embedder.output_size + char_size,
+            ),
             ("encoder", _size(encoder, "input_size"), _size(encoder, "output_size")),
             (_pooling_name(pooling, wide), pooling.input_size, pooling.output_size + wide),
             ("head", head.input_size, head.output_size),
@@ -221,7 +287,9 @@ class Classifier(nn.Module):
         weights = torch.ones(num_labels) if class_weights is None else class_weights.float()
         if weights.shape != (num_labels,) or bool((weights <= 0).any()):
             raise ConfigError(f"class_weights must be {num_labels} positive numbers")
-        self.embedder, self.encoder, self.pooling = embedder, encoder, pooling
+        self.embedder = embedder
+        self.chars = chars  # registered in reading order: layer groups run input to output
+        self.encoder, self.pooling = encoder, pooling
         self.ngrams = ngrams  # registered before the head: layer groups run input to output
         self.head = head
         self.class_weights: Tensor
@@ -232,8 +300,24 @@ class Classifier(nn.Module):
         """``C``."""
         return self.head.output_size
 
+    def embed(self, batch: PaddedBatch) -> Tensor:
+        """``(B, T, E)`` word embeddings, or ``(B, T, E + K)`` ``[E w_t; char(w_t)]`` with a
+        character encoder."""
+        embedded: Tensor = self.embedder(batch.ids)  # (B, T, E)
+        if self.chars is None:
+            return embedded
+        chars = getattr(batch, "chars", None)
+        if chars is None:
+            raise ConfigError(
+                "this classifier reads characters (model.char_encoder): give it CharBatch es, "
+                "as TextClassifier.batches makes them"
+            )
+        cb = cast(CharBatch, batch)
+        per_word = self.chars(chars, cb.char_lengths)  # (U, K)
+        return torch.cat([embedded, per_word[cb.char_index].to(embedded.dtype)], dim=2)
+
     def forward(self, batch: PaddedBatch) -> ClassifierOutput:
-        embedded = self.embedder(batch.ids)  # (B, T, E)
+        embedded = self.embed(batch)  # (B, T, E [+ K])
         if isinstance(self.encoder, HierarchicalEncoder):
             doc = self.encoder(embedded, batch.lengths, batch.ids)  # states (B, S, F)
             pooled = self.pooling(doc.states, doc.count)
@@ -301,10 +385,13 @@ def build_classifier(
     embeddings: Tensor | None = None,
     class_weights: Tensor | None = None,
     boundaries: Sequence[int] = (),
+    num_chars: int = 0,
 ) -> Classifier:
     """A :class:`Classifier` as ``config`` says; ``embeddings`` ``(V, E)`` initialise the table;
     ``boundaries`` are the ids that end a span of a hierarchical model (see
-    :func:`~rnnkit.models.classify.hierarchical.boundary_ids`)."""
+    :func:`~rnnkit.models.classify.hierarchical.boundary_ids`); ``num_chars`` is the size of the
+    character vocabulary (:func:`rnnkit.data.chars.char_vocab`) of a model with a
+    ``char_encoder``."""
     c = config
     dim = embedding_dim(c, embeddings)
     if embeddings is not None and embeddings.shape[1] != dim:
@@ -313,13 +400,17 @@ def build_classifier(
             f"{dim}; set model.embedding_dim={embeddings.shape[1]} (or leave it unset)"
         )
     embedder = Embedder(vocab_size, dim, 0, c.freeze_embeddings, c.embedding_dropout, embeddings)
+    chars = _char_encoder(c, num_chars)
+    width = dim + (0 if chars is None else chars.output_size)  # what the encoder reads
     encoder: nn.Module
     if c.hierarchical:
-        encoder = _hierarchical(c, dim, boundaries)
+        encoder = _hierarchical(c, width, boundaries)
     elif c.skip_connections:
-        encoder = SkipEncoder(c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
+        encoder = SkipEncoder(
+            c.mode, width, c.hidden_size, c.num_layers, c.bidirectional, c.dropout
+        )
     else:
-        encoder = RNN(c.mode, dim, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
+        encoder = RNN(c.mode, width, c.hidden_size, c.num_layers, c.bidirectional, c.dropout)
     pooling = make_pooling(
         c.pooling,
         _size(encoder, "output_size"),
@@ -331,7 +422,18 @@ def build_classifier(
         ngrams = HashedNgrams(c.ngrams, c.ngram_buckets, c.ngram_dim, c.ngram_dropout)
     wide = 0 if ngrams is None else ngrams.output_size
     head = MLPHead(pooling.output_size + wide, num_labels, c.mlp_hidden, c.head_dropout)
-    return Classifier(embedder, encoder, pooling, head, class_weights, ngrams)
+    return Classifier(embedder, encoder, pooling, head, class_weights, ngrams, chars)
+
+
+def _char_encoder(c: ClassifierConfig, num_chars: int) -> CharCNN | CharBiLSTM | None:
+    if c.char_encoder == "none":
+        return None
+    if num_chars < 3:  # <pad>, <unk> and at least one character
+        raise ConfigError(
+            f"model.char_encoder={c.char_encoder} needs a character vocabulary (num_chars), got "
+            f"{num_chars} entries"
+        )
+    return make_char_encoder(c.char_encoder, num_chars, c.char_dim, c.char_size, c.char_kernel)
 
 
 def _hierarchical(c: ClassifierConfig, dim: int, boundaries: Sequence[int]) -> HierarchicalEncoder:

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 
 from rnnkit.data.batching import PaddedBatch
+from rnnkit.data.chars import char_vocab
 from rnnkit.data.classification import read_classification
 from rnnkit.data.records import TextExample
 from rnnkit.errors import ConfigError
@@ -42,6 +44,7 @@ from rnnkit.models.common.transfer import TransferReport, init_from_run
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import load_weights
+from rnnkit.training.distributed import shard_rows
 from rnnkit.training.finetune import (
     FinetuneConfig,
     FinetuneStep,
@@ -97,9 +100,10 @@ class ClassifyDataConfig:
 
 
 #: The default of ``rnnkit train classify`` and ``rnnkit demo``: the BiLSTM with attention chosen
-#: on the ``tweets`` dev split (benchmarks/classify_tweets.py), averaged with a TF-IDF logistic
-#: regression, the lever that raised dev macro-F1 on both ``tweets`` and ``rotten-tomatoes``
-#: (benchmarks/classify.py, benchmarks/RESULTS.md).
+#: on the ``tweets`` dev split (benchmarks/classify_tweets.py), over GloVe word vectors joined to
+#: a character CNN per word, averaged with a TF-IDF logistic regression: the two levers that
+#: raised dev macro-F1 on both ``tweets`` and ``rotten-tomatoes`` (benchmarks/classify.py,
+#: benchmarks/RESULTS.md, issue 19).
 DEFAULT_MODEL = ClassifierConfig(
     embeddings="glove-6b-50d",
     embedding_dropout=0.3,
@@ -107,6 +111,7 @@ DEFAULT_MODEL = ClassifierConfig(
     pooling="attention",
     class_weights="balanced",
     tfidf_member=True,
+    char_encoder="cnn",
 )
 
 
@@ -251,6 +256,8 @@ def _fit(
         steps_per_epoch=len(batches[0]),
         pretrained_words=clf.config.embeddings is not None or init_from is not None,
         loss_weight_fn=lambda b: float(class_weights[b.labels].sum()),
+        # a data-parallel rank takes its texts; the table of the batch's words stays whole
+        shard_fn=partial(shard_rows, keep=("chars", "char_lengths")),
     )
     return fit, transfer
 
@@ -301,7 +308,7 @@ def _ensemble(members: Sequence[TextClassifier], wide: TfidfLogReg | None) -> Te
     config = dataclasses.replace(first.config, tfidf_member=wide is not None)
     return TextClassifier(
         model, config, first.vocab, first.labels, first.pipeline, first.max_length,
-        first.truncate,
+        first.truncate, first.chars,
     )  # fmt: skip
 
 
@@ -328,18 +335,23 @@ def _new_classifier(
     seed: int,
     vectors: WordVectors | None,
 ) -> TextClassifier:
-    """An untrained classifier: the pipeline, the vocabulary and the labels of ``train``."""
+    """An untrained classifier: the pipeline, the vocabulary, the labels and (with a character
+    encoder) the characters of ``train``."""
     pipeline = Pipeline(cfg.data.pipeline)
     tokens = pipeline.batch([ex.text for ex in train])
     vocab = Vocab.build(tokens, min_freq=cfg.data.min_freq, max_size=cfg.data.max_vocab)
+    chars = char_vocab(tokens) if cfg.model.char_encoder != "none" else None
     labels = sorted({ex.label for ex in train})
     if len(labels) < 2:
         raise ConfigError(f"{train_path}: a classifier needs at least 2 labels, found {labels}")
     model, model_cfg = _build_model(
-        cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors
-    )
+        cfg.model, vocab, labels, [ex.label for ex in train], seed, vectors,
+        len(chars) if chars is not None else 0,
+    )  # fmt: skip
     data = cfg.data
-    return TextClassifier(model, model_cfg, vocab, labels, pipeline, data.max_length, data.truncate)
+    return TextClassifier(
+        model, model_cfg, vocab, labels, pipeline, data.max_length, data.truncate, chars
+    )
 
 
 def _plan(
@@ -363,6 +375,7 @@ def _build_model(
     train_labels: list[str],
     seed: int,
     vectors: WordVectors | None,
+    num_chars: int = 0,
 ) -> tuple[Classifier, ClassifierConfig]:
     """The model, and its config with ``embedding_dim`` resolved (saved in the run)."""
     embeddings = load_pretrained(config.embeddings, vocab, seed, vectors)
@@ -375,7 +388,7 @@ def _build_model(
     config = dataclasses.replace(config, embedding_dim=embedding_dim(config, embeddings))
     torch.manual_seed(seed)
     model = build_classifier(
-        config, len(vocab), len(labels), embeddings, weights, boundary_ids(vocab)
+        config, len(vocab), len(labels), embeddings, weights, boundary_ids(vocab), num_chars
     )
     return model, config
 

@@ -13,6 +13,12 @@ What is carried over, and how it is matched:
 3. **Everything else, by name and shape** (an attention pooling pretrained by distant
    supervision, for example), except the output head: its classes are new.
 
+A character encoder (any module named ``chars``: the classifier's, the tagger's
+``embedder.chars``) is never carried over, on either side: its table is keyed by another run's
+character vocabulary, and its recurrent layer is not the text's. It starts fresh; the first
+recurrent layer, which then reads ``[word embedding; character vector]``, takes the pretrained
+weights of the word part (the first ``E`` input columns) and starts the character part fresh.
+
 Every parameter is reported: loaded (and from where) or new, as a table.
 
 So that the weights fit, the new model takes the pretrained run's sizes (:func:`inherit_sizes`:
@@ -146,12 +152,22 @@ def transfer_weights(
     ):
         s_own = dict(s_rnn.named_parameters())
         for name, param in t_rnn.named_parameters():
-            if name in s_own and s_own[name].shape == param.shape:
-                param.copy_(s_own[name])
-                report.loaded[_join(t_name, name)] = f"{origin}: {_join(s_name, name)}"
-                taken.add(_join(s_name, name))
+            source_param = s_own.get(name)
+            if source_param is None:
+                continue
+            detail = f"{origin}: {_join(s_name, name)}"
+            if source_param.shape == param.shape:
+                param.copy_(source_param)
+            elif _reads_wider_input(name, source_param, param):
+                width = source_param.shape[1]
+                param[:, :width].copy_(source_param)
+                detail += f" (input columns 1-{width})"
+            else:
+                continue
+            report.loaded[_join(t_name, name)] = detail
+            taken.add(_join(s_name, name))
     for name, param in target.named_parameters():
-        if name in report.loaded or name.startswith(NEW_PREFIXES):
+        if name in report.loaded or name.startswith(NEW_PREFIXES) or _in_chars(name):
             continue
         match = src_params.get(name)
         if match is not None and name not in taken and match.shape == param.shape:
@@ -161,8 +177,31 @@ def transfer_weights(
     return report
 
 
+def _reads_wider_input(name: str, source: torch.Tensor, target: torch.Tensor) -> bool:
+    """Whether ``target`` is a first layer's input matrix ``(G, E + C)`` that reads the source's
+    input ``(G, E)`` first and more after it: the word embedding, then a character encoder's
+    vector (the classifier's and the tagger's order). Its first ``E`` columns are then the
+    source's, and the others keep their initialisation."""
+    return (
+        name.startswith("weight_ih_l0")
+        and source.dim() == target.dim() == 2
+        and source.shape[0] == target.shape[0]
+        and source.shape[1] < target.shape[1]
+    )
+
+
 def _modules(model: nn.Module, kind: type) -> list[tuple[str, Any]]:
-    return [(name, m) for name, m in model.named_modules() if isinstance(m, kind)]
+    """The ``kind`` modules of ``model`` in order, leaving out character encoders."""
+    return [
+        (name, m)
+        for name, m in model.named_modules()
+        if isinstance(m, kind) and not _in_chars(name)
+    ]
+
+
+def _in_chars(name: str) -> bool:
+    """Whether the module or parameter ``name`` belongs to a character encoder."""
+    return "chars" in name.split(".")
 
 
 def _join(prefix: str, name: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from rnnkit.data.batching import make_batches, run_in_order
+from rnnkit.data.chars import CharIds, char_vocab
 from rnnkit.data.records import TaggedSentence
 from rnnkit.data.tagschemes import SCHEMES, constraints
 from rnnkit.errors import ConfigError, DataFormatError
@@ -31,7 +32,7 @@ from rnnkit.models.common.artifact import (
 from rnnkit.models.tag.model import TagBatch, Tagger, TaggerConfig, build_tagger
 from rnnkit.nn.char import unique_words
 from rnnkit.text.pipeline import Pipeline
-from rnnkit.text.vocab import PAD, UNK, Vocab
+from rnnkit.text.vocab import Vocab
 from rnnkit.training.device import move_to_device
 
 __all__ = ["DEFAULT_TAG_PIPELINE", "TASK", "TextTagger"]
@@ -75,12 +76,10 @@ class TextTagger(RunArtifact[Tagger]):
         self.tags, self.scheme, self.pipeline = list(tags), scheme, pipeline
         self._tag_index = {t: i for i, t in enumerate(self.tags)}
         self._word_index = {t: i for i, t in enumerate(vocab)}
-        self._char_cache: dict[str, list[int]] = {}
+        self._char_ids = CharIds(chars)
 
-    @staticmethod
-    def char_vocab(sentences: Sequence[Sequence[str]]) -> Vocab:
-        """The character vocabulary of ``sentences`` (``<pad>``, ``<unk>``, then by count)."""
-        return Vocab.build(([*tok] for s in sentences for tok in s), specials=(PAD, UNK))
+    #: the character vocabulary of token lists (:func:`rnnkit.data.chars.char_vocab`)
+    char_vocab = staticmethod(char_vocab)
 
     def word_ids(self, tokens: Sequence[str]) -> list[int]:
         """Word ids, with the lowercase fallback of the module docstring."""
@@ -89,14 +88,6 @@ class TextTagger(RunArtifact[Tagger]):
         if not self.config.lowercase_lookup:
             return [get(tok, unk) for tok in tokens]
         return [get(tok) or get(tok.lower(), unk) for tok in tokens]  # id 0 is <pad>: never a hit
-
-    def _char_ids(self, token: str) -> list[int]:
-        ids = self._char_cache.get(token)
-        if ids is None:
-            ids = self.chars.encode(token) or [self.chars.unk_id]  # type: ignore[list-item]
-            if len(self._char_cache) < 200_000:
-                self._char_cache[token] = ids
-        return ids
 
     def tag_ids(self, tags: Sequence[str], where: str = "") -> list[int]:
         """Ids of ``tags``; a tag never seen in training raises ``ConfigError``."""
