@@ -72,18 +72,12 @@ def run_demo(out_dir: str | Path, console: Console, seed: int = 0) -> None:
     baseline_seconds = time.perf_counter() - start
 
     config = ClassifyRunConfig()
-    config = replace(
-        config,
-        model=replace(config.model, char_encoder="none"),  # the fast path (module docstring)
-        train=replace(config.train, progress=True),
-    )
-    model = config.model
+    model = replace(config.model, char_encoder="none")  # the fast path (module docstring)
+    config = replace(config, model=model, train=replace(config.train, progress=True))
     member = ", averaged with a TF-IDF member" if model.tfidf_member else ""
-    chars = f" and a character {model.char_encoder.upper()}" if model.char_encoder != "none" else ""
     console.print(
         f"training a {'bi' if model.bidirectional else ''}{model.mode.upper()} classifier "
-        f"(H={model.hidden_size}, {model.pooling} pooling, {model.embeddings} vectors{chars}"
-        f"{member})…",
+        f"(H={model.hidden_size}, {model.pooling} pooling, {model.embeddings} vectors{member})…",
         highlight=False,
     )
     run_dir = out / "classifier"

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from rnnkit.errors import ConfigError
 from rnnkit.models.lm.generate import GenerationConfig, generate_text
 from rnnkit.serve import ServeConfig, ServedModel, create_app, load_models, parse_spec
-from rnnkit.serve.app import GuardMiddleware
+from rnnkit.serve.guard import GuardMiddleware
 
 TEXTS = ["good great film", "the awful bad", "", "love it . hate it"]
 LIMITS = ServeConfig(

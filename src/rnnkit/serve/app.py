@@ -10,18 +10,16 @@ validation errors, for a 422): malformed JSON is a 400, a missing or wrong token
 model or path a 404, a body over ``max_body_bytes`` a 413, a POST body not declared JSON a 415,
 wrong types and values over the other limits a 422, a request that outlives ``timeout_s`` a 503.
 The token, the content type and the body limit are checked by ASGI middleware before the body is
-parsed; the model name in a URL is only a key of the loaded models.
+parsed, and predict requests are answered there (:mod:`rnnkit.serve.guard`); the model name in a
+URL is only a key of the loaded models.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
-import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any
@@ -35,7 +33,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
 )
 from starlette.exceptions import HTTPException
@@ -44,16 +41,20 @@ from rnnkit import __version__
 from rnnkit.errors import RnnkitError
 from rnnkit.serve.batching import MicroBatcher
 from rnnkit.serve.config import ServeConfig
+from rnnkit.serve.guard import (
+    GuardMiddleware,
+    Predictor,
+    error_body,
+    http_response,
+    internal_response,
+    invalid_response,
+    read_body,
+)
 from rnnkit.serve.metrics import Metrics
 from rnnkit.serve.models import LMRunner, ServedModel
 
 __all__ = ["PAGE_FILES", "create_app"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # the web page's files: fixed names, read from the package once (no request names a file)
 PAGE_FILES = {
@@ -66,188 +67,8 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 _STATIC = {"/health", "/ready", "/v1/models", "/metrics", "/openapi.json", "/docs", *PAGE_FILES}
-_PREDICT = re.compile(r"^/v1/models/([^/]+)/predict$")  # the name as FastAPI's {name} matches it
 MIN_TEMPERATURE = 0.01
 _log = logging.getLogger(__name__)
-
-
-def _endpoint(path: str) -> str:
-    """The metrics label of ``path``: the route, never the raw path (bounded label values)."""
-    if path in _STATIC:
-        return path
-    return "/v1/models/{name}/predict" if _PREDICT.match(path) else "other"
-
-
-def _is_json(headers: dict[bytes, bytes]) -> bool:
-    """Whether a request's ``headers`` say its body is JSON (``application/json`` or
-    ``…+json``)."""
-    value = headers.get(b"content-type", b"")
-    media = value.split(b";")[0].strip().lower()
-    return media == b"application/json" or (
-        media.startswith(b"application/") and media.endswith(b"+json")
-    )
-
-
-def _error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": message, "status": status}
-    if details is not None:
-        body["details"] = details
-    return body
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any], headers: Any = ()) -> None:
-    data = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(data)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
-
-
-Predictor = Callable[[str, bytes], Awaitable[Response]]
-"""Answers ``POST /v1/models/{name}/predict`` from the model name and the raw body."""
-
-
-class GuardMiddleware:
-    """Outermost layer: metrics of every request, then the token check and the body limit, before
-    anything parses the body; then ``POST /v1/models/{name}/predict`` is answered here by
-    ``predict`` and every other request goes on to FastAPI.
-
-    The predict requests skip FastAPI's layers (its exception middlewares, router, dependency
-    solving, response validation): work per request that micro-batching does not share, and
-    most of the event loop's time per request under load. ``predict`` reads the body with the
-    same model and the same errors as FastAPI (:func:`_read_body`); FastAPI still declares the
-    route, for the OpenAPI schema and the 405 of other methods."""
-
-    def __init__(
-        self, app: ASGIApp, config: ServeConfig, metrics: Metrics, predict: Predictor
-    ) -> None:
-        self.app, self.config, self.metrics, self.predict = app, config, metrics, predict
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        endpoint = _endpoint(scope["path"])
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self._guarded(scope, receive, send_status)
-        finally:
-            seconds = time.perf_counter() - start
-            self.metrics.observe_request(scope["method"], endpoint, status, seconds)
-
-    def _authorized(self, path: str, headers: dict[bytes, bytes]) -> bool:
-        token = self.config.token
-        if token is None or not (path.startswith("/v1/") or path == "/metrics"):
-            return True
-        header = headers.get(b"authorization", b"")
-        scheme, _, given = header.partition(b" ")
-        # compare_digest whatever the scheme, so a wrong scheme takes as long as a wrong token
-        match = hmac.compare_digest(given.strip(), token.encode())
-        return match and scheme.lower() == b"bearer"
-
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope["headers"])
-        if not self._authorized(scope["path"], headers):
-            body = _error_body(401, "missing or wrong bearer token")
-            await _send_json(send, 401, body, [(b"www-authenticate", b"Bearer")])
-            return
-        if scope["method"] == "POST" and not _is_json(headers):
-            body = _error_body(415, "send the body as JSON (Content-Type: application/json)")
-            await _send_json(send, 415, body)
-            return
-        limit = self.config.max_body_bytes
-        too_large = _error_body(413, f"request body over {limit} bytes")
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _send_json(send, 413, too_large)
-            return
-        chunks, size = [], 0
-        while True:  # read the whole (bounded) body, then hand it on
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _send_json(send, 413, too_large)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        content = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": content, "more_body": False}
-            return await receive()
-
-        predict = _PREDICT.match(scope["path"]) if scope["method"] == "POST" else None
-        if predict is None:
-            await self.app(scope, replay, send)
-            return
-        response = await self.predict(predict.group(1), content)
-        await response(scope, replay, send)
-
-
-def _invalid_response(errors: Sequence[Any]) -> JSONResponse:
-    """The answer to a body FastAPI's way of reading it rejects (its ``RequestValidationError``
-    errors): 400 for malformed JSON, else 422 with each error's ``loc``, ``msg`` and ``type``."""
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse(_error_body(400, "malformed JSON body"), status_code=400)
-    details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
-    return JSONResponse(_error_body(422, "invalid request", details), status_code=422)
-
-
-def _http_response(exc: HTTPException) -> JSONResponse:
-    """The answer to an :class:`HTTPException`: its status and detail as the JSON error."""
-    body = _error_body(exc.status_code, str(exc.detail))
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-
-
-def _internal_response() -> JSONResponse:
-    """The answer to an unexpected error: a 500 that says no more."""
-    return JSONResponse(_error_body(500, "internal error"), status_code=500)
-
-
-def _read_body(model: type[BaseModel], raw: bytes) -> BaseModel | JSONResponse:
-    """``raw`` (a JSON body) as ``model``, read as FastAPI reads a body parameter (fastapi
-    0.165 ``routing.get_request_handler`` and ``dependencies.utils.request_body_to_args``): an
-    empty body is a missing ``body``, bytes ``json.loads`` cannot decode as text are a 400
-    "There was an error parsing the body", malformed JSON is ``json_invalid`` and the model's
-    validation errors (``from_attributes`` on, as FastAPI validates) are located under
-    ``body``; or the error answer :func:`_invalid_response` and :func:`_http_response` give."""
-    if not raw:
-        return _invalid_response([{"type": "missing", "loc": ("body",), "msg": "Field required"}])
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as err:
-        return _invalid_response([{"type": "json_invalid", "loc": ("body", err.pos), "msg": ""}])
-    except ValueError:  # not text in any encoding json.loads detects
-        return _http_response(HTTPException(400, "There was an error parsing the body"))
-    try:
-        return model.model_validate(data, from_attributes=True)
-    except ValidationError as err:
-        errors = err.errors(include_url=False)
-        return _invalid_response([{**e, "loc": ("body", *e["loc"])} for e in errors])
 
 
 def _request_model(config: ServeConfig) -> type[BaseModel]:
@@ -335,7 +156,9 @@ def create_app(models: dict[str, ServedModel], config: ServeConfig | None = None
     _add_page(app)
     _add_status_routes(app, models, metrics, state)
     predict = _add_predict_route(app, models, batchers, cfg)
-    app.add_middleware(GuardMiddleware, config=cfg, metrics=metrics, predict=predict)
+    app.add_middleware(
+        GuardMiddleware, config=cfg, metrics=metrics, predict=predict, static=_STATIC
+    )
     return app
 
 
@@ -344,15 +167,15 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _invalid_response(exc.errors())
+        return invalid_response(exc.errors())
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        return _http_response(exc)
+        return http_response(exc)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        return _internal_response()
+        return internal_response()
 
 
 def _add_page(app: FastAPI) -> None:
@@ -384,7 +207,7 @@ def _add_status_routes(
     async def ready() -> JSONResponse:
         """Models are loaded and the server takes requests (503 while it shuts down)."""
         if state["draining"]:
-            return JSONResponse(_error_body(503, "shutting down"), status_code=503)
+            return JSONResponse(error_body(503, "shutting down"), status_code=503)
         return JSONResponse({"status": "ready", "models": sorted(models)})
 
     @app.get("/v1/models")
@@ -454,16 +277,16 @@ def _add_predict_route(
     async def answer(name: str, raw: bytes) -> Response:
         """``predict`` of the body ``raw``, every error answered as the exception handlers
         answer it in FastAPI."""
-        body = _read_body(request_model, raw)
+        body = read_body(request_model, raw)
         if isinstance(body, Response):
             return body
         try:
             return await predict(name, body)
         except HTTPException as exc:
-            return _http_response(exc)
+            return http_response(exc)
         except Exception:
             _log.exception("POST /v1/models/%s/predict failed", name)
-            return _internal_response()
+            return internal_response()
 
     return answer
 
@@ -512,9 +335,9 @@ async def _stream(
             results = [{"continuation": "".join(p)} for p in parts]
             yield _json_line({"model": served.name, "results": results})
         except TimeoutError:
-            yield _json_line(_error_body(503, f"no answer within {timeout_s} s"))
+            yield _json_line(error_body(503, f"no answer within {timeout_s} s"))
         except Exception:  # the status line is sent already: say so in the last line
-            yield _json_line(_error_body(500, "internal error"))
+            yield _json_line(error_body(500, "internal error"))
         finally:
             await pieces.aclose()
 

@@ -197,10 +197,8 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
                 for r, i in enumerate(rows)
             ]
 
-        results = run_in_order(
-            range(len(ids)), [len(s) for s in ids], batch_size, run_batch,
-            workers=self.batch_workers,
-        )  # fmt: skip
+        rows, lengths = range(len(ids)), [len(s) for s in ids]
+        results = run_in_order(rows, lengths, batch_size, run_batch, workers=self.batch_workers)
         probs = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
         for i, (row, _) in enumerate(results):
             probs[i] = row
