@@ -83,11 +83,13 @@ def holds_run(out_dir: str | Path) -> bool:
     )
 
 
-def check_run_dir(out_dir: str | Path, resume: bool) -> None:
-    """Refuse to start over a run (without ``resume``) or to resume where there is none."""
-    if resume and not holds_run(out_dir):
+def check_run_dir(out_dir: str | Path, resume: bool, begun: bool | None = None) -> None:
+    """Refuse to start over a run (without ``resume``) or to resume where there is none;
+    ``begun`` says whether the run has begun (``None``: whether :func:`holds_run`)."""
+    begun = holds_run(out_dir) if begun is None else begun
+    if resume and not begun:
         raise ConfigError(f"{out_dir} holds no checkpoint to resume")
-    if not resume and holds_run(out_dir):
+    if not resume and begun:
         raise ConfigError(
             f"{out_dir} already holds a training run; resume it (--resume) "
             "or choose a new output directory"

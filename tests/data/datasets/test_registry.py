@@ -122,7 +122,7 @@ def test_resolve_uses_prepopulated_cache(monkeypatch: pytest.MonkeyPatch, cache:
     path = cache / "datasets" / "tweets"
     path.mkdir(parents=True)
     (path / "train.csv").write_text("text,label\nhi,positive\n")
-    (path / R.STAMP).write_text(json.dumps(R._stamp(D.get("tweets"))))
+    (path / R.STAMP).write_text(json.dumps(R.dataset_stamp(D.get("tweets"))))
     assert D.resolve("tweets:train") == path / "train.csv"
     assert D.split_path("tweets", "dev") == path / "dev.csv"
 

@@ -26,6 +26,7 @@ from rnnkit.models.lm.model import LanguageModel, LMConfig
 from rnnkit.models.lm.train import CarriedStateLoss
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.bptt import BpttChunk
+from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
 from tests.resume import Killed, kill_after_steps
 
@@ -152,3 +153,32 @@ def test_shipped_configs_build(name: str) -> None:
     assert cfg.train.max_epochs == 2 and not cfg.train.shuffle
     assert cfg.train.schedule.metric in ("perplexity", "bpc")
     assert (cfg.model.level == "char") == (name == "shakespeare-char")
+
+
+def test_word_vectors_start_the_table_and_a_run_starts_another(tmp_path: Path) -> None:
+    """``model.embeddings`` fills the rows of the words the vectors hold; ``init_from`` (ULMFiT
+    stage 2) then carries the words both vocabularies share and the recurrent layers, never the
+    softmax, whose rows are the other vocabulary's words."""
+    pytest.importorskip("gensim")
+    train = tmp_path / "train.txt"
+    train.write_text("the cat sat\nthe dog sat\n" * 20, encoding="utf-8")
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("cat 1 2 3 4 5 6 7 8\ndog 8 7 6 5 4 3 2 1\n", encoding="utf-8")
+    config = dataclasses.replace(
+        tiny_config(embeddings=str(vectors)),
+        train=TrainConfig(max_steps=1, optim=OptimConfig(lr=1e-9), progress=False, plots=False),
+    )
+    first = train_lm(train, train, tmp_path / "first", config).lm
+    table = first.model.embedding.weight.detach()
+    torch.testing.assert_close(table[first.vocab.id("dog")], torch.arange(8.0, 0.0, -1.0))
+    other = tmp_path / "other.txt"
+    other.write_text("a cat and a bird\n" * 20, encoding="utf-8")
+    second = train_lm(other, other, tmp_path / "second", config, init_from=tmp_path / "first").lm
+    rows = second.model.embedding.weight.detach()
+    torch.testing.assert_close(rows[second.vocab.id("cat")], table[first.vocab.id("cat")])
+    torch.testing.assert_close(second.model.rnn.weight_hh_l0, first.model.rnn.weight_hh_l0)
+    assert second.model.decoder is not None and first.model.decoder is not None
+    assert not torch.equal(second.model.decoder.bias[:3], first.model.decoder.bias[:3])
+    wide = dataclasses.replace(config, model=dataclasses.replace(config.model, embedding_dim=4))
+    with pytest.raises(ConfigError, match=r"model\.embedding_dim=8"):
+        train_lm(train, train, tmp_path / "wide", wide)

@@ -48,6 +48,7 @@ SOURCE_MODULES: tuple[str, ...] = (
     "ud_hebrew",
     "imdb",
     "rotten_tomatoes",
+    "english",
 )
 
 #: File extension of the split files of each task (the formats of docs/design.md §6).
@@ -138,7 +139,8 @@ def _converter_digest(ds: Dataset) -> str:
     return hashlib.sha256(Path(source).read_bytes()).hexdigest()
 
 
-def _stamp(ds: Dataset) -> dict[str, Any]:
+def dataset_stamp(ds: Dataset) -> dict[str, Any]:
+    """What identifies a converted set: its name, task, package pins and converter digest."""
     packages = [
         {"client": p.client, "name": p.name, "version": p.version, "sha256": p.sha256}
         for p in ds.packages
@@ -155,7 +157,7 @@ def is_cached(name: str) -> bool:
     """Whether ``name`` is converted in the cache, from the packages it is pinned to now."""
     stamp = dataset_dir(name) / STAMP
     try:
-        return bool(json.loads(stamp.read_text(encoding="utf-8")) == _stamp(get(name)))
+        return bool(json.loads(stamp.read_text(encoding="utf-8")) == dataset_stamp(get(name)))
     except (OSError, ValueError):
         return False
 
@@ -178,7 +180,7 @@ def fetch(name: str) -> Path:
         out.mkdir()
         with Console(stderr=True).status(f"Converting {name}…"):
             ds.convert(roots, out)
-        write_json(out / STAMP, _stamp(ds))
+        write_json(out / STAMP, dataset_stamp(ds))
         if target.exists():
             # built from other pins (or by an older rnnkit): replace it
             shutil.rmtree(target)

@@ -20,6 +20,7 @@ elongations, hashtags and words out of the vocabulary still have a shape:
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -105,6 +106,16 @@ class ClassifierConfig:
         char_size: width of a word's character vector (CNN filters, or 2 × BiLSTM units).
         char_kernel: CNN filter width (odd).
         max_word_length: characters read per word (prefix and suffix kept).
+        adversarial: ``ε``, the L2 norm per text of an adversarial perturbation of the word
+            embeddings during training (Miyato et al. 2017, eq. 2-5; :mod:`.adversarial`):
+            the loss becomes ``L(x) + L(x + r_adv)``. 0 trains as usual; inference never
+            perturbs. The embeddings are not normalised as the paper's, so ``ε`` is on
+            GloVe's scale.
+        pretrained: ``"general-lm"`` starts the encoder from a language model pretrained on
+            general English and fine-tuned on the task's text (ULMFiT, :mod:`.pretrain`), or
+            the run directory of a language model to use as the general one; the model then
+            takes the LM's sizes. ``None``: no pretraining.
+        task_lm_epochs: epochs of fine-tuning that LM on the task's text (0: none).
     """
 
     embedding_dim: int | None = None
@@ -133,6 +144,9 @@ class ClassifierConfig:
     char_size: int = 50
     char_kernel: int = 3
     max_word_length: int = 20
+    adversarial: float = 0.0
+    pretrained: str | None = None
+    task_lm_epochs: int = 2
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -150,6 +164,12 @@ class ClassifierConfig:
             raise ConfigError("model.embedding_dim, hidden_size and num_layers must be >= 1")
         if self.mlp_hidden is not None and self.mlp_hidden < 1:
             raise ConfigError("model.mlp_hidden must be >= 1 or None")
+        if not 0.0 <= self.adversarial < math.inf:  # NaN fails both comparisons
+            raise ConfigError(
+                f"model.adversarial must be a finite number >= 0 (0: off), got {self.adversarial}"
+            )
+        if self.task_lm_epochs < 0:
+            raise ConfigError(f"model.task_lm_epochs must be >= 0, got {self.task_lm_epochs}")
         self._check_ngrams()
         self._check_chars()
 

@@ -22,6 +22,7 @@ from rnnkit.data.classification import read_classification
 from rnnkit.data.records import TextExample
 from rnnkit.errors import ConfigError
 from rnnkit.fileio import read_json
+from rnnkit.models.classify.adversarial import adversarial_loss_fn
 from rnnkit.models.classify.artifact import TRUNCATIONS, TextClassifier
 from rnnkit.models.classify.ensemble import Ensemble
 from rnnkit.models.classify.evaluate import (
@@ -37,10 +38,11 @@ from rnnkit.models.classify.model import (
     build_classifier,
     embedding_dim,
 )
+from rnnkit.models.classify.pretrain import GENERAL, TASK_LM, pretrain_encoder
 from rnnkit.models.classify.wide import TfidfLogReg, fit_tfidf_logreg
 from rnnkit.models.common.artifact import WEIGHTS_FILE, config_to_dict
 from rnnkit.models.common.embedder import load_pretrained, read_vectors
-from rnnkit.models.common.transfer import TransferReport, init_from_run
+from rnnkit.models.common.transfer import TransferReport, inherit_sizes, init_from_run
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import load_weights
@@ -55,7 +57,7 @@ from rnnkit.training.finetune import (
 from rnnkit.training.metrics import ClassificationReport
 from rnnkit.training.optim import OptimConfig, ScheduleConfig
 from rnnkit.training.recipe import TrainConfig, auto_batch_size
-from rnnkit.training.run import METRICS_FILE, FitResult, TrainingRun, holds_run
+from rnnkit.training.run import METRICS_FILE, FitResult, TrainingRun, check_run_dir, holds_run
 
 __all__ = [
     "ClassifyDataConfig",
@@ -180,6 +182,11 @@ def train_classifier(
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
     train, dev = read_classification(train_path), read_classification(dev_path)
     test = read_classification(test_path) if test_path is not None else None
+    if cfg.model.pretrained is not None:
+        if init_from is not None:
+            raise ConfigError("model.pretrained and --init-from both start the encoder: give one")
+        cfg, init_from = _pretrained(cfg, train_cfg, (train_path, dev_path), out_dir, resume)
+        resume = holds_run(out_dir)  # killed in pretraining, the classifier starts afresh
     members = _new_members(cfg, train, train_path, seed, vectors)
     wide = TfidfLogReg(len(members[0].labels)) if cfg.model.tfidf_member else None
     clf = members[0] if len(members) == 1 and wide is None else _ensemble(members, wide)
@@ -211,6 +218,25 @@ def train_classifier(
 
 
 Batches = tuple[list[PaddedBatch], list[PaddedBatch]]
+
+
+def _pretrained(
+    cfg: ClassifyRunConfig,
+    train_cfg: TrainConfig,
+    paths: tuple[str | Path, str | Path],
+    out_dir: str | Path,
+    resume: bool,
+) -> tuple[ClassifyRunConfig, Path]:
+    """Stages 1 and 2 of ``model.pretrained`` (:mod:`.pretrain`): the config with the
+    language model's sizes, and the run directory the classifier starts from."""
+    begun = holds_run(out_dir) or holds_run(Path(out_dir) / TASK_LM)
+    check_run_dir(out_dir, resume, begun)  # before minutes of pretraining, not after
+    model = cfg.model
+    start = pretrain_encoder(
+        model.pretrained or GENERAL, model.task_lm_epochs, cfg.data.pipeline, model.embeddings,
+        train_cfg, paths, out_dir, train_cfg.seed,
+    )  # fmt: skip
+    return dataclasses.replace(cfg, model=inherit_sizes(model, start)), start
 
 
 def _new_members(
@@ -256,6 +282,7 @@ def _fit(
         steps_per_epoch=len(batches[0]),
         pretrained_words=clf.config.embeddings is not None or init_from is not None,
         loss_weight_fn=lambda b: float(class_weights[b.labels].sum()),
+        loss_fn=adversarial_loss_fn(clf.config.adversarial),  # None: the model's own loss
         # a data-parallel rank takes its texts; the table of the batch's words stays whole
         shard_fn=partial(shard_rows, keep=("chars", "char_lengths")),
     )

@@ -44,7 +44,9 @@ from rnnkit.text.vocab import Vocab
 
 __all__ = ["SIZE_KEYS", "TransferReport", "inherit_sizes", "init_from_run", "transfer_weights"]
 
-NEW_PREFIXES = ("head.", "ngrams.")  # the n-gram table is keyed by its own vocabulary
+#: Output layers and tables keyed by the new run's own classes or vocabulary: never carried over
+#: by name (a language model's softmax rows are its vocabulary's words in its frequency order).
+NEW_PREFIXES = ("head.", "ngrams.", "decoder.", "adaptive.")
 #: The fields of ``model`` that a run started ``--init-from`` takes from the pretrained run.
 SIZE_KEYS = ("embedding_dim", "embeddings", "mode", "hidden_size", "num_layers", "bidirectional")
 

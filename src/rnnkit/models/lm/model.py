@@ -38,6 +38,8 @@ class LMConfig:
     Args:
         level: ``"word"`` (whitespace tokens, ``<eos>`` after each line) or ``"char"``.
         embedding_dim: ``E``.
+        embeddings: word vectors that start the embedding table (a file or a named set, as
+            the classifier's ``model.embeddings``; their width must be ``E``); ``None``: random.
         mode: the RNN cell (``"lstm"``, ``"gru"``, ``"elman"``).
         hidden_size: ``H``.
         num_layers: stacked layers.
@@ -60,6 +62,7 @@ class LMConfig:
 
     level: Literal["word", "char"] = "word"
     embedding_dim: int = 200
+    embeddings: str | None = None
     mode: str = "lstm"
     hidden_size: int = 200
     num_layers: int = 2

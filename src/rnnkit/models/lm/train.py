@@ -14,6 +14,7 @@ Evaluation is exact, whatever the batch size (:mod:`rnnkit.models.lm.evaluate`).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from torch import Tensor
 from rnnkit.data.classification import read_classification
 from rnnkit.errors import ConfigError
 from rnnkit.models.common.artifact import config_to_dict
+from rnnkit.models.common.embedder import load_pretrained
+from rnnkit.models.common.transfer import init_from_run
 from rnnkit.models.lm.artifact import LM_SPECIALS, TextLM, line_tokens
 from rnnkit.models.lm.evaluate import (
     IGNORE,
@@ -38,7 +41,7 @@ from rnnkit.models.lm.evaluate import (
     score_conditional,
     stream_metrics,
 )
-from rnnkit.models.lm.model import LMConfig, build_language_model
+from rnnkit.models.lm.model import LanguageModel, LMConfig, build_language_model
 from rnnkit.nn import LSTMState
 from rnnkit.nn.recurrent import State
 from rnnkit.text.pipeline import Pipeline
@@ -49,6 +52,8 @@ from rnnkit.training.device import move_to_device
 from rnnkit.training.optim import OptimConfig, ScheduleConfig
 from rnnkit.training.recipe import TrainConfig
 from rnnkit.training.run import FitResult, TrainingRun
+
+logger = logging.getLogger("rnnkit.models")
 
 __all__ = [
     "CarriedStateLoss",
@@ -199,8 +204,13 @@ def train_lm(
     resume: bool = False,
     *,
     test_path: str | Path | None = None,
+    init_from: str | Path | None = None,
 ) -> LMTrainResult:
     """Train a language model on a text file and write the run directory ``out_dir``.
+
+    ``init_from``, a run directory (another language model), starts the embeddings (by shared
+    word) and the recurrent layers from its weights (:mod:`~rnnkit.models.common.transfer`):
+    fine-tuning a general language model on a task's own text (Howard & Ruder 2018, §3.2).
 
     With ``config.model.condition == "label"`` the files are classification files (CSV or JSON
     lines with ``text`` and ``label``) and a label-conditioned generator is trained: each text
@@ -215,11 +225,20 @@ def train_lm(
     vocab = _build_vocab(line_tokens(train_lines, cfg.model.level, pipeline), cfg.data)
     torch.manual_seed(seed)
     model = build_language_model(cfg.model, len(vocab))
+    _start_embeddings(model, cfg.model, vocab, seed)
     lm = TextLM(model, cfg.model, vocab, pipeline)
+    if init_from is not None:
+        report = init_from_run(model, vocab, init_from)
+        logger.info(
+            "init from %s: %d of %d words, %d tensors loaded",
+            init_from, report.shared_words, report.target_words, len(report.loaded),
+        )  # fmt: skip
     stream = lm.encode_stream(train_lines)
     windows = _windows(batchify(stream, cfg.data.batch_size), cfg.data, seed)
     dev_stream = _with_start(lm, read_lines(dev_path), dev_path)
-    extra = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
+    extra: dict[str, Any] = {"data": config_to_dict(cfg.data), "train": config_to_dict(train_cfg)}
+    if init_from is not None:
+        extra["init_from"] = str(init_from)
     run = TrainingRun(
         out_dir, lm, extra, resume=resume, inputs={"train": train_path, "dev": dev_path}
     )
@@ -242,6 +261,20 @@ def train_lm(
         steps_per_epoch=len(windows(0)),
     )
     return _finish(run, lm, dev_path, test_path, fit, data)
+
+
+def _start_embeddings(model: LanguageModel, config: LMConfig, vocab: Vocab, seed: int) -> None:
+    """Start the embedding table from the word vectors ``config.embeddings`` names, if any."""
+    rows = load_pretrained(config.embeddings, vocab, seed)
+    if rows is None:
+        return
+    if rows.shape[1] != config.embedding_dim:
+        raise ConfigError(
+            f"model.embeddings {config.embeddings!r} has {rows.shape[1]} dimensions; set "
+            f"model.embedding_dim={rows.shape[1]}"
+        )
+    with torch.no_grad():
+        model.embedding.weight.copy_(rows)
 
 
 def _with_start(lm: TextLM, lines: list[str], path: str | Path) -> Tensor:

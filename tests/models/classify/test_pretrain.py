@@ -1,0 +1,129 @@
+"""ULMFiT in one command (``model.pretrained``): the cached general LM, the task LM, the
+classifier started from it, resume, and the errors."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from rnnkit.errors import ConfigError
+from rnnkit.models import load
+from rnnkit.models.classify import ClassifyRunConfig, pretrain, train_classifier
+from rnnkit.models.lm.model import LMConfig
+from rnnkit.models.lm.train import LMDataConfig, LMRunConfig, train_lm
+from rnnkit.training.recipe import TrainConfig
+from rnnkit.training.run import METRICS_FILE
+from tests.models.classify.test_train import files, small_config  # noqa: F401 (a fixture)
+from tests.resume import assert_resumes_exactly
+
+TINY_LM = LMRunConfig(
+    model=LMConfig(embedding_dim=8, hidden_size=12, num_layers=1),
+    data=LMDataConfig(pipeline=("lower", "split"), batch_size=4, bptt=5),
+    train=TrainConfig(
+        max_epochs=1, progress=False, plots=False, device="cpu", checkpoint_every=None
+    ),
+)
+
+
+@pytest.fixture
+def text(tmp_path, files):  # noqa: F811
+    """The train split's texts as an LM corpus (one text a line)."""
+    lines = [row.split(",", 2)[1] for row in files[0].read_text().splitlines()[1:]]
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_general_lm_is_trained_once_and_read_back(tmp_path, text, monkeypatch):
+    calls = []
+    real = train_lm
+
+    def counting(*args, **kwargs):
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pretrain, "train_lm", counting)
+    root = tmp_path / "cache"
+    first = pretrain.cached_lm(TINY_LM, text, text, {"corpus": "a"}, root, seed=0)
+    again = pretrain.cached_lm(TINY_LM, text, text, {"corpus": "a"}, root, seed=0)
+    assert first == again and (first / METRICS_FILE).is_file() and len(calls) == 1
+    assert calls[0].name.endswith(".partial") and not calls[0].exists()  # renamed into place
+    # what does not change the weights is not in the key; what names the text is
+    quiet = dataclasses.replace(TINY_LM, train=dataclasses.replace(TINY_LM.train, threads=2))
+    assert pretrain.cached_lm(quiet, text, text, {"corpus": "a"}, root, seed=0) == first
+    other = pretrain.cached_lm(TINY_LM, text, text, {"corpus": "b"}, root, seed=0)
+    assert other != first and len(calls) == 2
+
+
+def classifier_config(run_dir, epochs=1):
+    base = small_config()
+    model = dataclasses.replace(base.model, pretrained=str(run_dir), task_lm_epochs=epochs)
+    return ClassifyRunConfig(model, base.data, base.train)
+
+
+def test_a_classifier_starts_from_the_task_lm(tmp_path, files, text):  # noqa: F811
+    train, dev = files
+    general = tmp_path / "general"
+    train_lm(text, text, general, TINY_LM, seed=0)
+    out = tmp_path / "run"
+    result = train_classifier(train, dev, out, classifier_config(general), seed=1, test_path=dev)
+    task = out / "pretrain" / "task-lm"
+    assert (task / METRICS_FILE).is_file()
+    assert json.loads((task / "config.json").read_text())["init_from"] == str(general)
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["init_from"] == str(task)
+    # the classifier took the LM's sizes, and its words and recurrent weights
+    assert saved["model"]["hidden_size"] == 12 and saved["model"]["bidirectional"] is False
+    assert result.transfer is not None
+    assert result.transfer.loaded["encoder.weight_ih_l0"].startswith(str(task))
+    assert result.transfer.shared_words > 10
+    assert result.dev.accuracy > 0.8
+    texts = ["good great love", "", "bad awful"]
+    np.testing.assert_array_equal(
+        load(out).predict_proba(texts), result.classifier.predict_proba(texts)
+    )
+
+
+def test_without_task_epochs_the_classifier_starts_from_the_general_lm(
+    tmp_path,
+    files,  # noqa: F811
+    text,
+):
+    train, dev = files
+    train_lm(text, text, tmp_path / "general", TINY_LM, seed=0)
+    cfg = classifier_config(tmp_path / "general", epochs=0)
+    result = train_classifier(train, dev, tmp_path / "run", cfg, seed=0)
+    assert not (tmp_path / "run" / "pretrain").exists()
+    assert result.transfer is not None
+    assert result.transfer.loaded["encoder.weight_ih_l0"].startswith(str(tmp_path / "general"))
+
+
+def test_killed_in_the_task_lm_it_resumes_to_the_same_weights(
+    tmp_path,
+    files,  # noqa: F811
+    text,
+    monkeypatch,
+):
+    train, dev = files
+    train_lm(text, text, tmp_path / "general", TINY_LM, seed=0)
+    cfg = classifier_config(tmp_path / "general", epochs=2)
+    assert_resumes_exactly(
+        tmp_path,
+        monkeypatch,
+        lambda out, resume: train_classifier(train, dev, out, cfg, seed=0, resume=resume),
+        kill_epoch=1,  # the task LM's first epoch
+    )
+
+
+def test_bad_pretraining_options_fail_before_any_training(tmp_path, files):  # noqa: F811
+    train, dev = files
+    with pytest.raises(ConfigError, match=r"model\.pretrained='nowhere'"):
+        train_classifier(train, dev, tmp_path / "a", classifier_config("nowhere"))
+    with pytest.raises(ConfigError, match="give one"):
+        train_classifier(
+            train, dev, tmp_path / "b", classifier_config(tmp_path), init_from=tmp_path
+        )
+    with pytest.raises(ConfigError, match="task_lm_epochs"):
+        dataclasses.replace(small_config().model, task_lm_epochs=-1)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
