@@ -127,8 +127,9 @@ def run_rnnkit(task: tuple[str, str, int, str, list[str]]) -> dict[str, Any]:
     cfg = build_config(ClassifyRunConfig, None, sets)
     resume = holds_run(out) or holds_run(out / TASK_LM)
     t0 = time.perf_counter()
+    keep = {s.partition("=")[0].removeprefix("model.") for s in sets if s.startswith("model.")}
     r = train_classifier(
-        files["train"], files["dev"], out, cfg, seed, resume, test_path=files["test"]
+        files["train"], files["dev"], out, cfg, seed, resume, test_path=files["test"], keep=keep
     )
     assert r.test is not None
     record = {

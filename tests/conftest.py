@@ -17,3 +17,16 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def no_general_lm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may fetch the ``english`` corpus and train the general LM of
+    ``model.pretrained=general-lm`` (20 minutes): a test of the default classifier sets
+    ``model.pretrained=none``; the stages are tested on tiny corpora (test_pretrain.py)."""
+    from rnnkit.models.classify import pretrain
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a test reached the general LM: set model.pretrained=none")
+
+    monkeypatch.setattr(pretrain, "general_lm", refuse)

@@ -80,7 +80,7 @@ def train_classify(
     cfg = args.cfg
     result = train_classifier(
         args.train, args.dev, args.out, cfg, args.seed, args.resume, test_path=args.test,
-        init_from=args.init_from,
+        init_from=args.init_from, keep=args.keep,
     )  # fmt: skip
     if len(result.steps) > 1:
         steps = Table("step", "trains", "seconds", title=f"{cfg.finetune.strategy} fine-tuning")

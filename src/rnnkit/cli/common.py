@@ -145,6 +145,9 @@ class TrainArgs(Generic[R]):
     out: Path
     resume: bool
     init_from: Path | None
+    #: the ``model.…`` fields the user set (``--config``, ``--set``): a pretrained run's sizes
+    #: do not replace them
+    keep: frozenset[str] = frozenset()
 
     @property
     def seed(self) -> int:
@@ -189,8 +192,10 @@ class TrainArgs(Generic[R]):
         }
         overrides = [*(overrides or ()), *flag_overrides(flags, overrides or ())]
         cfg = build_config(config_class, config, overrides)
+        given = given_keys(config, overrides)
+        keep = frozenset(key.removeprefix("model.") for key in given if key.startswith("model."))
         if init_from is not None:
-            cfg = _sizes_of(init_from, cfg, given_keys(config, overrides))
+            cfg = _sizes_of(init_from, cfg, keep)
         check_device(cfg.train.device)
         args = cls(
             cfg=cfg,
@@ -200,20 +205,20 @@ class TrainArgs(Generic[R]):
             out=out,
             resume=resume,
             init_from=init_from,
+            keep=keep,
         )
         if nproc is not None and nproc > 1:
             launch_train(nproc, config_class, args, config, overrides)
         return args
 
 
-def _sizes_of(run_dir: Path, cfg: R, given: set[str]) -> R:
+def _sizes_of(run_dir: Path, cfg: R, keep: frozenset[str]) -> R:
     """``cfg`` with the model sizes of the pretrained run ``run_dir`` (``--init-from``), except
-    the ``model.…`` keys in ``given`` (:func:`~rnnkit.models.common.transfer.inherit_sizes`)."""
+    the fields in ``keep`` (:func:`~rnnkit.models.common.transfer.inherit_sizes`)."""
     import dataclasses
 
     from rnnkit.models.common.transfer import inherit_sizes
 
-    keep = {key.removeprefix("model.") for key in given if key.startswith("model.")}
     model = inherit_sizes(getattr(cfg, "model"), run_dir, keep)  # noqa: B009
     return dataclasses.replace(cfg, model=model)  # type: ignore[type-var]
 

@@ -120,10 +120,45 @@ def test_bad_pretraining_options_fail_before_any_training(tmp_path, files):  # n
     train, dev = files
     with pytest.raises(ConfigError, match=r"model\.pretrained='nowhere'"):
         train_classifier(train, dev, tmp_path / "a", classifier_config("nowhere"))
-    with pytest.raises(ConfigError, match="give one"):
-        train_classifier(
-            train, dev, tmp_path / "b", classifier_config(tmp_path), init_from=tmp_path
-        )
     with pytest.raises(ConfigError, match="task_lm_epochs"):
         dataclasses.replace(small_config().model, task_lm_epochs=-1)
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert not (tmp_path / "a").exists()
+
+
+def test_init_from_and_foreign_text_leave_the_general_lm_out(tmp_path, files, caplog):  # noqa: F811
+    """A run started ``--init-from`` another, or on a text the English vectors do not cover
+    (another language), trains as it would without ``model.pretrained``: nothing is fetched."""
+    train, dev = files
+    train_classifier(train, dev, tmp_path / "pre", small_config(), seed=0)
+    general = dataclasses.replace(classifier_config("general-lm"), train=small_config().train)
+    result = train_classifier(train, dev, tmp_path / "a", general, init_from=tmp_path / "pre")
+    assert result.transfer is not None and not (tmp_path / "a" / "pretrain").exists()
+    assert load(tmp_path / "a").config.pretrained is None
+    foreign = tmp_path / "vectors.txt"  # words of another text only
+    foreign.write_text("perro 1 2 3 4 5 6 7 8\ngato 8 7 6 5 4 3 2 1\n", encoding="utf-8")
+    model = dataclasses.replace(general.model, embeddings=str(foreign))
+    config = dataclasses.replace(general, model=model)
+    train_classifier(train, dev, tmp_path / "b", config)
+    assert "not one the English vectors" in caplog.text
+    assert not (tmp_path / "b" / "pretrain").exists()
+
+
+def test_data_parallel_ranks_do_not_train_the_general_lm(tmp_path, text, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ConfigError, match="without --nproc"):
+        pretrain.cached_lm(TINY_LM, text, text, {"corpus": "a"}, tmp_path / "cache", seed=0)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_sizes_the_user_chose_are_kept(tmp_path, files, text):  # noqa: F811
+    """``keep`` (the ``model.…`` keys of ``--set``): a bidirectional classifier from a
+    left-to-right LM takes the forward direction from it; the backward one starts fresh."""
+    train, dev = files
+    train_lm(text, text, tmp_path / "general", TINY_LM, seed=0)
+    cfg = classifier_config(tmp_path / "general", epochs=0)
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, bidirectional=True))
+    result = train_classifier(train, dev, tmp_path / "run", cfg, keep={"bidirectional"})
+    assert result.classifier.config.bidirectional and result.classifier.config.hidden_size == 12
+    assert result.transfer is not None
+    assert "encoder.weight_ih_l0" in result.transfer.loaded
+    assert "encoder.weight_ih_l0_reverse" in result.transfer.new

@@ -44,6 +44,7 @@ from rnnkit.models.common.artifact import config_to_dict
 from rnnkit.models.common.embedder import read_vectors
 from rnnkit.models.lm.model import LMConfig
 from rnnkit.models.lm.train import LMDataConfig, LMRunConfig, train_lm
+from rnnkit.training.distributed import launched
 from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
 from rnnkit.training.run import METRICS_FILE, holds_run
@@ -136,6 +137,11 @@ def cached_lm(
     if (target / METRICS_FILE).is_file():
         logger.info("general LM: cached in %s", target)
         return target
+    if launched():  # the ranks would train it together while one of them held the lock
+        raise ConfigError(
+            f"the general LM is not cached yet ({target}): train the classifier once without "
+            "--nproc, which trains and caches it, then with --nproc"
+        )
     root.mkdir(parents=True, exist_ok=True)
     with _locked(root / f"{target.name}.lock"):
         if not (target / METRICS_FILE).is_file():  # else another process trained it meanwhile

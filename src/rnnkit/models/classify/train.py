@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -162,6 +162,7 @@ def train_classifier(
     test_path: str | Path | None = None,
     vectors: WordVectors | None = None,
     init_from: str | Path | None = None,
+    keep: Collection[str] = (),
 ) -> TrainResult:
     """Train a classifier on a CSV / JSON-lines file and write the run directory ``out_dir``.
 
@@ -177,24 +178,23 @@ def train_classifier(
         init_from: a run directory (a classifier, a language model) whose embeddings and
             encoder start this model (:mod:`~.common.transfer`); it is then trained by the
             plan of ``config.finetune`` (:mod:`rnnkit.training.finetune`).
+        keep: the fields of ``config.model`` the user chose (``"bidirectional"``): with
+            ``model.pretrained`` the model takes the language model's sizes except these.
     """
     cfg = config or ClassifyRunConfig()
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
     train, dev = read_classification(train_path), read_classification(dev_path)
     test = read_classification(test_path) if test_path is not None else None
-    if cfg.model.pretrained is not None:
-        if init_from is not None:
-            raise ConfigError("model.pretrained and --init-from both start the encoder: give one")
-        cfg, init_from = _pretrained(cfg, train_cfg, (train_path, dev_path), out_dir, resume)
+    built = _build(cfg, (train, dev), (train_path, dev_path), seed, vectors)  # bad data fails here
+    if _pretraining(cfg, built[0][0], init_from):
+        paths = (train_path, dev_path)
+        cfg, init_from = _pretrained(cfg, train_cfg, paths, out_dir, resume, keep)
         resume = holds_run(out_dir)  # killed in pretraining, the classifier starts afresh
-    members = _new_members(cfg, train, train_path, seed, vectors)
-    wide = TfidfLogReg(len(members[0].labels)) if cfg.model.tfidf_member else None
-    clf = members[0] if len(members) == 1 and wide is None else _ensemble(members, wide)
-    size = cfg.data.batch_size or auto_batch_size(len(train))
-    batches = (
-        _batches(clf, train, train_path, size, cfg.data.bucket),  # bad data fails before writes
-        _batches(clf, dev, dev_path, 64, cfg.data.bucket),
-    )
+        built = _build(cfg, (train, dev), (train_path, dev_path), seed, vectors)
+    elif cfg.model.pretrained is not None:  # the run says what it used
+        for m in {*built[0], built[2]}:
+            m.config = dataclasses.replace(m.config, pretrained=None)
+    members, wide, clf, batches = built
     if test is not None:
         check_labels(clf, test, test_path)
     inputs = {"train": train_path, "dev": dev_path}
@@ -220,12 +220,53 @@ def train_classifier(
 Batches = tuple[list[PaddedBatch], list[PaddedBatch]]
 
 
+def _build(
+    cfg: ClassifyRunConfig,
+    splits: tuple[list[TextExample], list[TextExample]],
+    paths: tuple[str | Path, str | Path],
+    seed: int,
+    vectors: WordVectors | None,
+) -> tuple[list[TextClassifier], TfidfLogReg | None, TextClassifier, Batches]:
+    """The untrained members, the TF-IDF member, the classifier they make, and the train and
+    dev batches (which check the data)."""
+    members = _new_members(cfg, splits[0], paths[0], seed, vectors)
+    wide = TfidfLogReg(len(members[0].labels)) if cfg.model.tfidf_member else None
+    clf = members[0] if len(members) == 1 and wide is None else _ensemble(members, wide)
+    size = cfg.data.batch_size or auto_batch_size(len(splits[0]))
+    batches = (
+        _batches(clf, splits[0], paths[0], size, cfg.data.bucket),
+        _batches(clf, splits[1], paths[1], 64, cfg.data.bucket),
+    )
+    return members, wide, clf, batches
+
+
+def _pretraining(
+    cfg: ClassifyRunConfig, member: TextClassifier, init_from: str | Path | None
+) -> bool:
+    """Whether ``model.pretrained`` applies. It does not to a run started ``--init-from``
+    another (that run is the pretrained encoder), nor the general English LM to a text its
+    English word vectors do not fit (``model.embeddings`` dropped for low coverage,
+    :func:`~rnnkit.models.common.embedder.load_pretrained`: another language)."""
+    model = cfg.model
+    reason = None
+    if model.pretrained is None:
+        return False
+    if init_from is not None:
+        reason = f"--init-from {init_from} starts the encoder"
+    elif model.pretrained == GENERAL and model.embeddings and not member.config.embeddings:
+        reason = f"the text is not one the English vectors {model.embeddings} cover"
+    if reason is not None:
+        logger.warning("model.pretrained=%s not used: %s", model.pretrained, reason)
+    return reason is None
+
+
 def _pretrained(
     cfg: ClassifyRunConfig,
     train_cfg: TrainConfig,
     paths: tuple[str | Path, str | Path],
     out_dir: str | Path,
     resume: bool,
+    keep: Collection[str],
 ) -> tuple[ClassifyRunConfig, Path]:
     """Stages 1 and 2 of ``model.pretrained`` (:mod:`.pretrain`): the config with the
     language model's sizes, and the run directory the classifier starts from."""
@@ -236,7 +277,7 @@ def _pretrained(
         model.pretrained or GENERAL, model.task_lm_epochs, cfg.data.pipeline, model.embeddings,
         train_cfg, paths, out_dir, train_cfg.seed,
     )  # fmt: skip
-    return dataclasses.replace(cfg, model=inherit_sizes(model, start)), start
+    return dataclasses.replace(cfg, model=inherit_sizes(model, start, keep)), start
 
 
 def _new_members(
