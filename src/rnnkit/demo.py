@@ -43,7 +43,9 @@ DEMO_SENTENCES = (
 FULL_RECIPE = (
     "the full default adds a character CNN per word: rnnkit train classify --train tweets:train "
     "--dev tweets:dev --test tweets:test --out runs/tweets (dev macro-F1 0.756 ± 0.005, test "
-    "0.739 ± 0.004 over 3 seeds; about 2.5 minutes of training on one core)"
+    "0.739 ± 0.004 over 3 seeds; about 2.5 minutes of training on one core); with language-model "
+    "pretraining, --set model.pretrained=general-lm (ULMFiT: a general English LM trained once, "
+    "about 24 minutes, then cached; 9 minutes a run), test 0.750 ± 0.003"
 )
 
 
