@@ -112,10 +112,9 @@ def run_rnnkit(task: tuple[str, str, int, str, list[str]]) -> dict[str, Any]:
     name, row, seed, work, extra = task
     import torch
 
-    from rnnkit.config import build_config
+    from rnnkit.config import build_config, model_keys
     from rnnkit.models.classify import ClassifyRunConfig, train_classifier
-    from rnnkit.models.classify.pretrain import TASK_LM
-    from rnnkit.training.run import holds_run
+    from rnnkit.models.classify.pretrain import TASK_LM, run_begun
 
     torch.set_num_threads(1)
     out = Path(work) / name / f"{row}-seed{seed}"
@@ -125,12 +124,12 @@ def run_rnnkit(task: tuple[str, str, int, str, list[str]]) -> dict[str, Any]:
     files = split_files(name, Path(work))
     sets = [*ROWS[row], *extra, "train.progress=false", "train.threads=1", "train.plots=false"]
     cfg = build_config(ClassifyRunConfig, None, sets)
-    resume = holds_run(out) or holds_run(out / TASK_LM)
+    resume = run_begun(out)
     t0 = time.perf_counter()
-    keep = {s.partition("=")[0].removeprefix("model.") for s in sets if s.startswith("model.")}
     r = train_classifier(
-        files["train"], files["dev"], out, cfg, seed, resume, test_path=files["test"], keep=keep
-    )
+        files["train"], files["dev"], out, cfg, seed, resume, test_path=files["test"],
+        keep=model_keys(None, sets),
+    )  # fmt: skip
     assert r.test is not None
     record = {
         "set": name,

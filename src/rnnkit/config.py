@@ -46,6 +46,7 @@ __all__ = [
     "describe_config",
     "field_help",
     "given_keys",
+    "model_keys",
     "parse_override",
     "read_config_file",
     "shipped_configs",
@@ -156,6 +157,15 @@ def given_keys(config_file: str | Path | None = None, overrides: Iterable[str] =
     if config_file is not None:
         keys |= set(_dotted(read_config_file(config_file)[0]))
     return keys
+
+
+def model_keys(
+    config_file: str | Path | None = None, overrides: Iterable[str] = ()
+) -> frozenset[str]:
+    """The fields of the ``model`` section that ``config_file`` or ``overrides`` set
+    (``{"hidden_size"}``): a pretrained run's sizes do not replace them."""
+    given = given_keys(config_file, overrides)
+    return frozenset(key.removeprefix("model.") for key in given if key.startswith("model."))
 
 
 def _dotted(tables: Mapping[str, Any], prefix: str = "") -> Iterator[str]:

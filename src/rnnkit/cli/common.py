@@ -179,7 +179,7 @@ class TrainArgs(Generic[R]):
         flags as ``--set`` overrides, so that they show in ``config.json``); refuse a CUDA device
         on a machine without one; then resolve ``NAME:SPLIT`` data-set specs to files (fetching
         them if needed). Every check comes before anything is fetched or written."""
-        from rnnkit.config import build_config, given_keys
+        from rnnkit.config import build_config, model_keys
         from rnnkit.data import datasets
 
         flags = {
@@ -192,8 +192,7 @@ class TrainArgs(Generic[R]):
         }
         overrides = [*(overrides or ()), *flag_overrides(flags, overrides or ())]
         cfg = build_config(config_class, config, overrides)
-        given = given_keys(config, overrides)
-        keep = frozenset(key.removeprefix("model.") for key in given if key.startswith("model."))
+        keep = model_keys(config, overrides)
         if init_from is not None:
             cfg = _sizes_of(init_from, cfg, keep)
         check_device(cfg.train.device)

@@ -41,7 +41,6 @@ from rnnkit.data.datasets.registry import dataset_stamp, get, split_path
 from rnnkit.errors import ConfigError
 from rnnkit.fileio import write_text
 from rnnkit.models.common.artifact import config_to_dict
-from rnnkit.models.common.embedder import read_vectors
 from rnnkit.models.lm.model import LMConfig
 from rnnkit.models.lm.train import LMDataConfig, LMRunConfig, train_lm
 from rnnkit.training.distributed import launched
@@ -56,6 +55,7 @@ __all__ = [
     "cached_lm",
     "general_lm",
     "pretrain_encoder",
+    "run_begun",
     "task_lm",
 ]
 
@@ -95,13 +95,18 @@ GENERAL_LM = LMRunConfig(
 
 
 def stage_config(
-    base: LMRunConfig, pipeline: tuple[str, ...], embeddings: str | None, train: TrainConfig
+    base: LMRunConfig,
+    pipeline: tuple[str, ...],
+    vectors: tuple[str | None, int | None],
+    train: TrainConfig,
 ) -> LMRunConfig:
-    """``base`` reading the classifier's ``pipeline`` and word vectors, trained by ``train``
+    """``base`` reading the classifier's ``pipeline`` and word vectors ``(name, width)``
+    (``model.embeddings`` and the classifier's embedding width), trained by ``train``
     (``base.train`` with the run's ``progress`` and ``threads``)."""
+    embeddings, width = vectors
     model = dataclasses.replace(base.model, embeddings=embeddings)
-    if embeddings is not None:  # the table takes the vectors' width
-        model = dataclasses.replace(model, embedding_dim=read_vectors(embeddings)[1].shape[1])
+    if embeddings is not None and width is not None:  # the table takes the vectors' width
+        model = dataclasses.replace(model, embedding_dim=width)
     data = dataclasses.replace(base.data, pipeline=pipeline)
     return LMRunConfig(model=model, data=data, train=train)
 
@@ -178,18 +183,19 @@ def pretrain_encoder(
     pretrained: str,
     epochs: int,
     pipeline: tuple[str, ...],
-    embeddings: str | None,
+    vectors: tuple[str | None, int | None],
     train: TrainConfig,
     paths: tuple[str | Path, str | Path],
     out_dir: str | Path,
     seed: int,
 ) -> Path:
     """Stages 1 and 2 for ``model.pretrained`` (:data:`GENERAL` or an LM run directory) and
-    ``model.task_lm_epochs`` ``epochs``: the run directory the classifier starts from."""
+    ``model.task_lm_epochs`` ``epochs``, with the classifier's ``pipeline`` and word
+    ``vectors`` (:func:`stage_config`): the run directory the classifier starts from."""
     stage_train = dataclasses.replace(
         GENERAL_LM.train, progress=train.progress, threads=train.threads, device=train.device
     )
-    config = stage_config(GENERAL_LM, pipeline, embeddings, stage_train)
+    config = stage_config(GENERAL_LM, pipeline, vectors, stage_train)
     if pretrained == GENERAL:
         source = general_lm(config, seed=0)
     else:
@@ -209,6 +215,12 @@ def pretrain_encoder(
     if pretrained != GENERAL:  # the run's own sizes, so that its weights fit
         stage2 = dataclasses.replace(stage2, model=_run_model(source))
     return task_lm(source, stage2, *paths, Path(out_dir) / TASK_LM, seed)
+
+
+def run_begun(out_dir: str | Path) -> bool:
+    """Whether the classifier run ``out_dir`` has begun: its own checkpoints
+    (:func:`~rnnkit.training.run.holds_run`) or its task LM's."""
+    return holds_run(out_dir) or holds_run(Path(out_dir) / TASK_LM)
 
 
 def _run_model(run_dir: Path) -> LMConfig:

@@ -38,7 +38,7 @@ from rnnkit.models.classify.model import (
     build_classifier,
     embedding_dim,
 )
-from rnnkit.models.classify.pretrain import GENERAL, TASK_LM, pretrain_encoder
+from rnnkit.models.classify.pretrain import GENERAL, pretrain_encoder, run_begun
 from rnnkit.models.classify.wide import TfidfLogReg, fit_tfidf_logreg
 from rnnkit.models.common.artifact import WEIGHTS_FILE, config_to_dict
 from rnnkit.models.common.embedder import load_pretrained, read_vectors
@@ -185,12 +185,13 @@ def train_classifier(
     train_cfg = dataclasses.replace(cfg.train, seed=seed)
     train, dev = read_classification(train_path), read_classification(dev_path)
     test = read_classification(test_path) if test_path is not None else None
-    built = _build(cfg, (train, dev), (train_path, dev_path), seed, vectors)  # bad data fails here
+    paths = (train_path, dev_path)
+    built = _build(cfg, (train, dev), paths, seed, vectors)  # bad data fails here
     if _pretraining(cfg, built[0][0], init_from):
-        paths = (train_path, dev_path)
-        cfg, init_from = _pretrained(cfg, train_cfg, paths, out_dir, resume, keep)
+        width = built[0][0].config.embedding_dim
+        cfg, init_from = _pretrained(cfg, train_cfg, paths, out_dir, resume, keep, width)
         resume = holds_run(out_dir)  # killed in pretraining, the classifier starts afresh
-        built = _build(cfg, (train, dev), (train_path, dev_path), seed, vectors)
+        built = _build(cfg, (train, dev), paths, seed, vectors)
     elif cfg.model.pretrained is not None:  # the run says what it used
         for m in {*built[0], built[2]}:
             m.config = dataclasses.replace(m.config, pretrained=None)
@@ -267,15 +268,16 @@ def _pretrained(
     out_dir: str | Path,
     resume: bool,
     keep: Collection[str],
+    width: int | None,
 ) -> tuple[ClassifyRunConfig, Path]:
     """Stages 1 and 2 of ``model.pretrained`` (:mod:`.pretrain`): the config with the
-    language model's sizes, and the run directory the classifier starts from."""
-    begun = holds_run(out_dir) or holds_run(Path(out_dir) / TASK_LM)
-    check_run_dir(out_dir, resume, begun)  # before minutes of pretraining, not after
+    language model's sizes, and the run directory the classifier starts from. ``width``: the
+    classifier's embedding width (its word vectors')."""
+    check_run_dir(out_dir, resume, run_begun(out_dir))  # before minutes of pretraining
     model = cfg.model
     start = pretrain_encoder(
-        model.pretrained or GENERAL, model.task_lm_epochs, cfg.data.pipeline, model.embeddings,
-        train_cfg, paths, out_dir, train_cfg.seed,
+        model.pretrained or GENERAL, model.task_lm_epochs, cfg.data.pipeline,
+        (model.embeddings, width), train_cfg, paths, out_dir, train_cfg.seed,
     )  # fmt: skip
     return dataclasses.replace(cfg, model=inherit_sizes(model, start, keep)), start
 

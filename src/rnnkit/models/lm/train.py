@@ -228,11 +228,7 @@ def train_lm(
     _start_embeddings(model, cfg.model, vocab, seed)
     lm = TextLM(model, cfg.model, vocab, pipeline)
     if init_from is not None:
-        report = init_from_run(model, vocab, init_from)
-        logger.info(
-            "init from %s: %d of %d words, %d tensors loaded",
-            init_from, report.shared_words, report.target_words, len(report.loaded),
-        )  # fmt: skip
+        _init_from(model, vocab, init_from)
     stream = lm.encode_stream(train_lines)
     windows = _windows(batchify(stream, cfg.data.batch_size), cfg.data, seed)
     dev_stream = _with_start(lm, read_lines(dev_path), dev_path)
@@ -275,6 +271,15 @@ def _start_embeddings(model: LanguageModel, config: LMConfig, vocab: Vocab, seed
         )
     with torch.no_grad():
         model.embedding.weight.copy_(rows)
+
+
+def _init_from(model: LanguageModel, vocab: Vocab, run_dir: str | Path) -> None:
+    """Start ``model`` from the run ``run_dir`` (words by name, recurrent layers), and say so."""
+    report = init_from_run(model, vocab, run_dir)
+    logger.info(
+        "init from %s: %d of %d words, %d tensors loaded",
+        run_dir, report.shared_words, report.target_words, len(report.loaded),
+    )  # fmt: skip
 
 
 def _with_start(lm: TextLM, lines: list[str], path: str | Path) -> Tensor:
