@@ -55,6 +55,7 @@ BASE: tuple[str, ...] = (
     "train.max_epochs=3",
     "train.early_stopping=macro_f1",
     "train.patience=2",
+    "model.pretrained=none",  # the RNN of issue 4, whatever the size of the data
 )
 
 CONFIGS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -13,6 +13,7 @@ from rnnkit.models.classify import (
     evaluate_classifier,
     train_classifier,
 )
+from rnnkit.models.classify.ensemble import Ensemble
 from rnnkit.models.classify.model import Classifier, ClassifierConfig
 from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
@@ -171,10 +172,11 @@ def test_embedding_dim_follows_the_vectors_when_unset(tmp_path, files):
 
 
 def test_a_character_model_with_members_trains_saves_and_loads(tmp_path, files):
-    """The char encoder with a second seed and the TF-IDF member: every member reads the same
-    characters, and the saved run predicts (and explains) as the trained one."""
+    """The char encoder with a second seed and the TF-IDF member of word and character n-grams:
+    every member reads the same characters, and the saved run predicts (and explains) as the
+    trained one."""
     train, dev = files
-    base = small_config(char_encoder="cnn", char_size=6, tfidf_member=True)
+    base = small_config(char_encoder="cnn", char_size=6, tfidf_member=True, tfidf_chars=True)
     cfg = dataclasses.replace(base, train=dataclasses.replace(base.train, ensemble=2))
     result = train_classifier(train, dev, tmp_path / "run", cfg, seed=1, test_path=dev)
     assert result.test is not None and result.test.accuracy > 0.8
@@ -188,8 +190,22 @@ def test_a_character_model_with_members_trains_saves_and_loads(tmp_path, files):
     one, two = loaded.predict(texts), result.classifier.predict(texts)
     assert [p.attention for p in one] == [p.attention for p in two]
     assert len(one[2].attention) == 3
+    assert loaded.config.tfidf_chars
+    assert isinstance(loaded.model, Ensemble) and loaded.model.wide is not None
+    assert float(loaded.model.wide.weight[loaded.model.wide.buckets :].abs().sum()) > 0
     member = load(tmp_path / "run" / "members" / "1")
     assert member.config.char_encoder == "cnn" and member.chars == loaded.chars
+    assert not member.config.tfidf_chars
+
+
+def test_a_tfidf_member_of_characters_needs_a_character_encoder(tmp_path, files):
+    """Without a character encoder the batches carry no characters: the member stays with
+    words, and the saved config says so."""
+    train, dev = files
+    cfg = small_config(tfidf_member=True, tfidf_chars=True)
+    result = train_classifier(train, dev, tmp_path / "run", cfg, seed=0)
+    assert not result.classifier.config.tfidf_chars
+    assert not load(tmp_path / "run").config.tfidf_chars
 
 
 def test_a_character_model_killed_mid_run_resumes_to_the_same_weights(tmp_path, files, monkeypatch):

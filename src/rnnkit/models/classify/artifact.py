@@ -259,7 +259,11 @@ class TextClassifier(RunArtifact[Classifier | Ensemble]):
             )
             for _ in range(members)
         ]
-        wide = TfidfLogReg(len(labels)) if config.tfidf_member else None
+        wide = None
+        if config.tfidf_member:
+            if config.tfidf_chars and chars is None:
+                raise DataFormatError(source, "model.tfidf_chars needs a character encoder")
+            wide = TfidfLogReg(len(labels), chars=config.tfidf_chars)
         model = nets[0] if members == 1 and wide is None else Ensemble(nets, wide)
         return cls(model, config, vocab, labels, pipeline, max_length, truncate, chars)
 

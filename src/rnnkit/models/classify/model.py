@@ -98,6 +98,9 @@ class ClassifierConfig:
         tfidf_member: average the network's probabilities half and half with those of a
             TF-IDF + logistic regression over the same tokens' uni- and bigrams, fitted after
             the network (:class:`~.wide.TfidfLogReg`; Mesnil et al. 2015).
+        tfidf_chars: that member also counts the character 2- to 5-grams inside each word
+            (scikit-learn's ``char_wb``), read from the characters of ``char_encoder``: without
+            one the member stays with words.
         char_encoder: ``"none"``, ``"cnn"`` (Ma & Hovy 2016) or ``"lstm"`` (Lample et al. 2016):
             each token's character vector joined to its word embedding before the RNN; the
             characters are those of the tokens after the pipeline, words out of the vocabulary
@@ -114,7 +117,9 @@ class ClassifierConfig:
         pretrained: ``"general-lm"`` starts the encoder from a language model pretrained on
             general English and fine-tuned on the task's text (ULMFiT, :mod:`.pretrain`), or
             the run directory of a language model to use as the general one; the model then
-            takes the LM's sizes. ``None``: no pretraining.
+            takes the LM's sizes. ``"auto"``: ``"general-lm"`` for a training set of at least
+            :data:`~.pretrain.AUTO_MIN_TEXTS` texts, none for a smaller one. ``None``: no
+            pretraining.
         task_lm_epochs: epochs of fine-tuning that LM on the task's text (0: none).
     """
 
@@ -139,6 +144,7 @@ class ClassifierConfig:
     ngram_dim: int = 8
     ngram_dropout: float = 0.0
     tfidf_member: bool = False
+    tfidf_chars: bool = False
     char_encoder: str = "none"
     char_dim: int = 25
     char_size: int = 50

@@ -20,7 +20,8 @@
    ``finetune.strategy=gradual``, ``finetune.lr_decay=0.385``).
 
 ``model.pretrained`` may instead name the run directory of a language model (``rnnkit train
-lm``): it then stands for stage 1.
+lm``): it then stands for stage 1. The default, ``"auto"`` (:data:`AUTO`), runs the three stages
+for a training set of :data:`AUTO_MIN_TEXTS` texts or more and none below.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from rnnkit.training.recipe import TrainConfig
 from rnnkit.training.run import METRICS_FILE, holds_run
 
 __all__ = [
+    "AUTO",
+    "AUTO_MIN_TEXTS",
     "GENERAL",
     "GENERAL_LM",
     "TASK_LM",
@@ -63,6 +66,13 @@ logger = logging.getLogger("rnnkit.models")
 
 #: The value of ``model.pretrained`` that names the general LM of stage 1.
 GENERAL = "general-lm"
+#: The value of ``model.pretrained`` that uses :data:`GENERAL` for a training set of at least
+#: :data:`AUTO_MIN_TEXTS` texts and no pretraining for a smaller one.
+AUTO = "auto"
+#: Where the pretrained encoder starts to win (benchmarks/RESULTS.md, issue 19, session 9): its
+#: one-directional LSTM of 256 over the LM's own embeddings needs more labels than the default
+#: BiLSTM over frozen-size GloVe and characters to learn the task.
+AUTO_MIN_TEXTS = 20_000
 #: The corpus of stage 1 (a named data set of task ``lm``).
 CORPUS = "english"
 #: Where stage 2 runs, inside the classifier's run directory.
@@ -145,7 +155,8 @@ def cached_lm(
     if launched():  # the ranks would train it together while one of them held the lock
         raise ConfigError(
             f"the general LM is not cached yet ({target}): train the classifier once without "
-            "--nproc, which trains and caches it, then with --nproc"
+            "--nproc, which trains and caches it, then with --nproc (or set "
+            "model.pretrained=none)"
         )
     root.mkdir(parents=True, exist_ok=True)
     with _locked(root / f"{target.name}.lock"):

@@ -38,7 +38,13 @@ from rnnkit.models.classify.model import (
     build_classifier,
     embedding_dim,
 )
-from rnnkit.models.classify.pretrain import GENERAL, pretrain_encoder, run_begun
+from rnnkit.models.classify.pretrain import (
+    AUTO,
+    AUTO_MIN_TEXTS,
+    GENERAL,
+    pretrain_encoder,
+    run_begun,
+)
 from rnnkit.models.classify.wide import TfidfLogReg, fit_tfidf_logreg
 from rnnkit.models.common.artifact import WEIGHTS_FILE, config_to_dict
 from rnnkit.models.common.embedder import load_pretrained, read_vectors
@@ -103,8 +109,9 @@ class ClassifyDataConfig:
 
 #: The default of ``rnnkit train classify`` and ``rnnkit demo``: the BiLSTM with attention chosen
 #: on the ``tweets`` dev split (benchmarks/classify_tweets.py), over GloVe word vectors joined to
-#: a character CNN per word, averaged with a TF-IDF logistic regression: the two levers that
-#: raised dev macro-F1 on both ``tweets`` and ``rotten-tomatoes`` (benchmarks/classify.py,
+#: a character CNN per word, averaged with a TF-IDF logistic regression over word and character
+#: n-grams; from :data:`~.pretrain.AUTO_MIN_TEXTS` training texts on, the encoder is ULMFiT's,
+#: pretrained on general English and the task's text (benchmarks/classify.py,
 #: benchmarks/RESULTS.md, issue 19).
 DEFAULT_MODEL = ClassifierConfig(
     embeddings="glove-6b-50d",
@@ -113,7 +120,9 @@ DEFAULT_MODEL = ClassifierConfig(
     pooling="attention",
     class_weights="balanced",
     tfidf_member=True,
+    tfidf_chars=True,
     char_encoder="cnn",
+    pretrained=AUTO,
 )
 
 
@@ -187,7 +196,9 @@ def train_classifier(
     test = read_classification(test_path) if test_path is not None else None
     paths = (train_path, dev_path)
     built = _build(cfg, (train, dev), paths, seed, vectors)  # bad data fails here
-    if _pretraining(cfg, built[0][0], init_from):
+    if _pretraining(cfg, built[0][0], init_from, len(train)):
+        if cfg.model.pretrained == AUTO:
+            cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained=GENERAL))
         width = built[0][0].config.embedding_dim
         cfg, init_from = _pretrained(cfg, train_cfg, paths, out_dir, resume, keep, width)
         resume = holds_run(out_dir)  # killed in pretraining, the classifier starts afresh
@@ -210,7 +221,8 @@ def train_classifier(
         seconds, steps, transfer = _fit_members(run, members, cfg, train_cfg, batches, init_from)
     if wide is not None:
         start = time.perf_counter()
-        wide.load_state_dict(fit_tfidf_logreg(len(clf.labels), *batches, seed).state_dict())
+        networks = np.mean([m.predict_proba([ex.text for ex in dev]) for m in members], axis=0)
+        fit_tfidf_logreg(wide, *batches, seed, partner=networks)  # C chosen for the mixture
         seconds += time.perf_counter() - start
     dev_report = evaluate_classifier(clf, dev, dev_path)
     test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
@@ -231,7 +243,10 @@ def _build(
     """The untrained members, the TF-IDF member, the classifier they make, and the train and
     dev batches (which check the data)."""
     members = _new_members(cfg, splits[0], paths[0], seed, vectors)
-    wide = TfidfLogReg(len(members[0].labels)) if cfg.model.tfidf_member else None
+    wide = None
+    if cfg.model.tfidf_member:  # its character n-grams are those the network's batches carry
+        chars = cfg.model.tfidf_chars and cfg.model.char_encoder != "none"
+        wide = TfidfLogReg(len(members[0].labels), chars=chars)
     clf = members[0] if len(members) == 1 and wide is None else _ensemble(members, wide)
     size = cfg.data.batch_size or auto_batch_size(len(splits[0]))
     batches = (
@@ -242,22 +257,27 @@ def _build(
 
 
 def _pretraining(
-    cfg: ClassifyRunConfig, member: TextClassifier, init_from: str | Path | None
+    cfg: ClassifyRunConfig, member: TextClassifier, init_from: str | Path | None, texts: int
 ) -> bool:
-    """Whether ``model.pretrained`` applies. It does not to a run started ``--init-from``
-    another (that run is the pretrained encoder), nor the general English LM to a text its
-    English word vectors do not fit (``model.embeddings`` dropped for low coverage,
-    :func:`~rnnkit.models.common.embedder.load_pretrained`: another language)."""
+    """Whether ``model.pretrained`` applies to a training set of ``texts`` texts. It does not
+    to a run started ``--init-from`` another (that run is the pretrained encoder), nor the
+    general English LM to a text its English word vectors do not fit (``model.embeddings``
+    dropped for low coverage, :func:`~rnnkit.models.common.embedder.load_pretrained`: another
+    language); ``"auto"`` not to fewer than :data:`~.pretrain.AUTO_MIN_TEXTS` texts."""
     model = cfg.model
     reason = None
     if model.pretrained is None:
         return False
+    auto = model.pretrained == AUTO
     if init_from is not None:
         reason = f"--init-from {init_from} starts the encoder"
-    elif model.pretrained == GENERAL and model.embeddings and not member.config.embeddings:
+    elif model.pretrained in (GENERAL, AUTO) and model.embeddings and not member.config.embeddings:
         reason = f"the text is not one the English vectors {model.embeddings} cover"
-    if reason is not None:
-        logger.warning("model.pretrained=%s not used: %s", model.pretrained, reason)
+    elif auto and texts < AUTO_MIN_TEXTS:
+        reason = f"{texts} training texts, fewer than the {AUTO_MIN_TEXTS} it needs to gain"
+    if reason is not None:  # the default's choice is news; a choice of the user's is a warning
+        log = logger.info if auto else logger.warning
+        log("model.pretrained=%s: no language-model pretraining: %s", model.pretrained, reason)
     return reason is None
 
 
@@ -296,7 +316,7 @@ def _new_members(
     members = []
     for k in range(cfg.train.ensemble):
         member = _new_classifier(cfg, train, train_path, seed + k, vectors)
-        member.config = dataclasses.replace(member.config, tfidf_member=False)
+        member.config = dataclasses.replace(member.config, tfidf_member=False, tfidf_chars=False)
         members.append(member)
     return members
 
@@ -375,7 +395,9 @@ class _Metrics:
 def _ensemble(members: Sequence[TextClassifier], wide: TfidfLogReg | None) -> TextClassifier:
     first = members[0]
     model = Ensemble([m.model for m in members if isinstance(m.model, Classifier)], wide)
-    config = dataclasses.replace(first.config, tfidf_member=wide is not None)
+    config = dataclasses.replace(
+        first.config, tfidf_member=wide is not None, tfidf_chars=wide is not None and wide.chars
+    )
     return TextClassifier(
         model, config, first.vocab, first.labels, first.pipeline, first.max_length,
         first.truncate, first.chars,
