@@ -3,8 +3,9 @@ the bag of n-grams").
 
 The default classifier averages the RNN's probabilities with a TF-IDF logistic regression over
 word uni- and bigrams, half and half. This script asks what two cheap changes to that mixture
-would add, without training any network: it reads trained RNN-only runs (``benchmarks/
-classify.py``'s ``rnn`` row), fits scikit-learn models on the raw text, and scores
+would add, without training any network: it reads trained runs (``benchmarks/classify.py``'s
+rows; a run's own TF-IDF member is set aside, so its networks alone are mixed), fits
+scikit-learn models on the raw text, and scores
 
 - the n-gram model alone: word 1–2-grams, and word 1–2-grams plus character 2–5-grams inside
   word boundaries (``char_wb``: sub-word shape: elongations, misspellings, hashtags);
@@ -15,6 +16,7 @@ Run (one thread)::
 
     python benchmarks/classify_mixture.py tweets runs/classify/tweets/rnn-seed0 \\
         runs/classify/tweets/rnn-seed1
+    python benchmarks/classify_mixture.py runs/classify-s9/data/tweets-1k runs/…  # a slice
 
 Prints one line per n-gram model and run.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,6 +37,7 @@ from sklearn.metrics import f1_score
 import rnnkit
 from rnnkit.data.datasets import split_path
 from rnnkit.data.formats import read_classification
+from rnnkit.models.classify.ensemble import Ensemble
 
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 C_GRID = (0.3, 1.0, 3.0, 10.0)
@@ -50,16 +54,24 @@ def vectorizers(name: str) -> list[TfidfVectorizer]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("dataset", help="a named classification set, e.g. tweets")
-    parser.add_argument("runs", nargs="+", help="trained RNN-only classifier run directories")
+    parser.add_argument("dataset", help="a named classification set, or a folder of split CSVs")
+    parser.add_argument("runs", nargs="+", help="trained classifier run directories")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    splits = {s: read_classification(split_path(args.dataset, s)) for s in ("train", "dev", "test")}
+    folder = Path(args.dataset)
+    splits = {
+        s: read_classification(
+            folder / f"{s}.csv" if folder.is_dir() else split_path(folder.name, s)
+        )
+        for s in ("train", "dev", "test")
+    }
     texts = {s: [e.text for e in ex] for s, ex in splits.items()}
     gold = {s: np.array([e.label for e in ex]) for s, ex in splits.items()}
     rnn = {}
     for run in args.runs:
         clf = rnnkit.load(run)
+        if isinstance(clf.model, Ensemble):
+            clf.model.wide = None  # the networks alone: the n-gram models below stand in
         labels = np.array(clf.labels)
         rnn[run] = {s: clf.predict_proba(texts[s]) for s in ("dev", "test")}
         scores = [
