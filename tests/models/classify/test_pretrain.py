@@ -191,4 +191,6 @@ def test_auto_pretrains_on_a_training_set_large_enough_only(
     assert enough.transfer is not None
     loaded = enough.transfer.loaded["encoder.weight_ih_l0"]
     assert loaded.startswith(str(tmp_path / "general"))
-    assert load(tmp_path / "enough").config.hidden_size == TINY_LM.model.hidden_size
+    saved = load(tmp_path / "enough").config
+    assert saved.hidden_size == TINY_LM.model.hidden_size
+    assert saved.pretrained == pretrain.GENERAL  # the run says what "auto" chose

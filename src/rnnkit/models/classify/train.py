@@ -197,8 +197,6 @@ def train_classifier(
     paths = (train_path, dev_path)
     built = _build(cfg, (train, dev), paths, seed, vectors)  # bad data fails here
     if _pretraining(cfg, built[0][0], init_from, len(train)):
-        if cfg.model.pretrained == AUTO:
-            cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained=GENERAL))
         width = built[0][0].config.embedding_dim
         cfg, init_from = _pretrained(cfg, train_cfg, paths, out_dir, resume, keep, width)
         resume = holds_run(out_dir)  # killed in pretraining, the classifier starts afresh
@@ -294,9 +292,10 @@ def _pretrained(
     language model's sizes, and the run directory the classifier starts from. ``width``: the
     classifier's embedding width (its word vectors')."""
     check_run_dir(out_dir, resume, run_begun(out_dir))  # before minutes of pretraining
-    model = cfg.model
+    chosen = GENERAL if cfg.model.pretrained in (None, AUTO) else cfg.model.pretrained
+    model = dataclasses.replace(cfg.model, pretrained=chosen)  # the run says what it used
     start = pretrain_encoder(
-        model.pretrained or GENERAL, model.task_lm_epochs, cfg.data.pipeline,
+        chosen, model.task_lm_epochs, cfg.data.pipeline,
         (model.embeddings, width), train_cfg, paths, out_dir, train_cfg.seed,
     )  # fmt: skip
     return dataclasses.replace(cfg, model=inherit_sizes(model, start, keep)), start
