@@ -76,8 +76,7 @@ def run_demo(out_dir: str | Path, console: Console, seed: int = 0) -> None:
     baseline_seconds = time.perf_counter() - start
 
     config = ClassifyRunConfig()
-    # the fast path (module docstring): no pretrained encoder, no character CNN
-    model = replace(config.model, char_encoder="none", pretrained=None)
+    model = replace(config.model, char_encoder="none", pretrained=None)  # the fast path
     config = replace(config, model=model, train=replace(config.train, progress=True))
     member = ", averaged with a TF-IDF member" if model.tfidf_member else ""
     console.print(

@@ -174,19 +174,17 @@ def test_auto_pretrains_on_a_training_set_large_enough_only(
     """``model.pretrained=auto`` (the default) starts from the general LM from
     :data:`~rnnkit.models.classify.pretrain.AUTO_MIN_TEXTS` training texts on, and below it
     trains as with no pretraining, saying why."""
-    from rnnkit.models.classify import train as train_module
-
     train, dev = files
     train_lm(text, text, tmp_path / "general", TINY_LM, seed=0)
     monkeypatch.setattr(pretrain, "general_lm", lambda config, seed=0: tmp_path / "general")
     texts = len(train.read_text().splitlines()) - 1  # the header
     cfg = classifier_config(pretrain.AUTO, epochs=0)
-    monkeypatch.setattr(train_module, "AUTO_MIN_TEXTS", texts + 1)
+    monkeypatch.setattr(pretrain, "AUTO_MIN_TEXTS", texts + 1)
     with caplog.at_level("INFO", logger="rnnkit.models"):
         few = train_classifier(train, dev, tmp_path / "few", cfg, seed=0)
     assert few.transfer is None and f"{texts} training texts, fewer than" in caplog.text
     assert load(tmp_path / "few").config.pretrained is None
-    monkeypatch.setattr(train_module, "AUTO_MIN_TEXTS", texts)
+    monkeypatch.setattr(pretrain, "AUTO_MIN_TEXTS", texts)
     enough = train_classifier(train, dev, tmp_path / "enough", cfg, seed=0)
     assert enough.transfer is not None
     loaded = enough.transfer.loaded["encoder.weight_ih_l0"]

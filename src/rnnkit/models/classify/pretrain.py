@@ -31,7 +31,7 @@ import fcntl
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,13 +41,15 @@ from rnnkit.data.datasets.fetch import cache_root
 from rnnkit.data.datasets.registry import dataset_stamp, get, split_path
 from rnnkit.errors import ConfigError
 from rnnkit.fileio import write_text
+from rnnkit.models.classify.model import ClassifierConfig
 from rnnkit.models.common.artifact import config_to_dict
+from rnnkit.models.common.transfer import inherit_sizes
 from rnnkit.models.lm.model import LMConfig
 from rnnkit.models.lm.train import LMDataConfig, LMRunConfig, train_lm
 from rnnkit.training.distributed import launched
 from rnnkit.training.optim import OptimConfig
 from rnnkit.training.recipe import TrainConfig
-from rnnkit.training.run import METRICS_FILE, holds_run
+from rnnkit.training.run import METRICS_FILE, check_run_dir, holds_run
 
 __all__ = [
     "AUTO",
@@ -58,6 +60,8 @@ __all__ = [
     "cached_lm",
     "general_lm",
     "pretrain_encoder",
+    "pretraining_applies",
+    "pretraining_start",
     "run_begun",
     "task_lm",
 ]
@@ -190,6 +194,55 @@ def task_lm(
     return out_dir
 
 
+def pretraining_applies(
+    model: ClassifierConfig, has_vectors: bool, init_from: str | Path | None, texts: int
+) -> bool:
+    """Whether ``model.pretrained`` applies to a classifier of ``texts`` training texts, whose
+    word vectors ``model.embeddings`` were kept (``has_vectors``) or dropped for low coverage
+    (:func:`~rnnkit.models.common.embedder.load_pretrained`: another language). It does not
+    to a run started ``--init-from`` another (that run is the pretrained encoder), nor the
+    general English LM to a text its English vectors do not fit; :data:`AUTO` not to fewer
+    than :data:`AUTO_MIN_TEXTS` texts. Says why not: a note for :data:`AUTO`, else a warning."""
+    reason = None
+    if model.pretrained is None:
+        return False
+    auto = model.pretrained == AUTO
+    if init_from is not None:
+        reason = f"--init-from {init_from} starts the encoder"
+    elif model.pretrained in (GENERAL, AUTO) and model.embeddings and not has_vectors:
+        reason = f"the text is not one the English vectors {model.embeddings} cover"
+    elif auto and texts < AUTO_MIN_TEXTS:
+        reason = f"{texts} training texts, fewer than the {AUTO_MIN_TEXTS} it needs to gain"
+    if reason is not None:
+        log = logger.info if auto else logger.warning
+        log("model.pretrained=%s: no language-model pretraining: %s", model.pretrained, reason)
+    return reason is None
+
+
+def pretraining_start(
+    model: ClassifierConfig,
+    pipeline: tuple[str, ...],
+    train: TrainConfig,
+    paths: tuple[str | Path, str | Path],
+    run: tuple[str | Path, bool],
+    keep: Collection[str],
+    width: int | None,
+) -> tuple[ClassifierConfig, Path]:
+    """Stages 1 and 2 for a classifier run ``run`` (``(out_dir, resume)``) on ``paths``
+    (train, dev): the classifier's config with the language model's sizes except the fields in
+    ``keep`` (those the user set) and ``pretrained`` the stage 1 used, and the run directory
+    it starts from. ``width``: the classifier's embedding width (its word vectors')."""
+    out_dir, resume = run
+    check_run_dir(out_dir, resume, run_begun(out_dir))  # before minutes of pretraining
+    chosen = GENERAL if model.pretrained in (None, AUTO) else model.pretrained
+    model = dataclasses.replace(model, pretrained=chosen)  # the run says what it used
+    start = pretrain_encoder(
+        chosen, model.task_lm_epochs, pipeline, (model.embeddings, width), train, paths,
+        out_dir, train.seed,
+    )  # fmt: skip
+    return inherit_sizes(model, start, keep), start
+
+
 def pretrain_encoder(
     pretrained: str,
     epochs: int,
@@ -213,7 +266,8 @@ def pretrain_encoder(
         source = Path(pretrained)
         if not (source / METRICS_FILE).is_file():
             raise ConfigError(
-                f"model.pretrained={pretrained!r} is neither {GENERAL!r} nor the directory of "
+                f"model.pretrained={pretrained!r} is neither {GENERAL!r}, {AUTO!r} nor the "
+                "directory of "
                 "a finished run (rnnkit train lm)"
             )
     if epochs == 0:

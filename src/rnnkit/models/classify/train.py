@@ -38,17 +38,11 @@ from rnnkit.models.classify.model import (
     build_classifier,
     embedding_dim,
 )
-from rnnkit.models.classify.pretrain import (
-    AUTO,
-    AUTO_MIN_TEXTS,
-    GENERAL,
-    pretrain_encoder,
-    run_begun,
-)
+from rnnkit.models.classify.pretrain import AUTO, pretraining_applies, pretraining_start
 from rnnkit.models.classify.wide import TfidfLogReg, fit_tfidf_logreg
 from rnnkit.models.common.artifact import WEIGHTS_FILE, config_to_dict
 from rnnkit.models.common.embedder import load_pretrained, read_vectors
-from rnnkit.models.common.transfer import TransferReport, inherit_sizes, init_from_run
+from rnnkit.models.common.transfer import TransferReport, init_from_run
 from rnnkit.text.pipeline import DEFAULT_TWEET_PIPELINE, Pipeline
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import load_weights
@@ -63,7 +57,7 @@ from rnnkit.training.finetune import (
 from rnnkit.training.metrics import ClassificationReport
 from rnnkit.training.optim import OptimConfig, ScheduleConfig
 from rnnkit.training.recipe import TrainConfig, auto_batch_size
-from rnnkit.training.run import METRICS_FILE, FitResult, TrainingRun, check_run_dir, holds_run
+from rnnkit.training.run import METRICS_FILE, FitResult, TrainingRun, holds_run
 
 __all__ = [
     "ClassifyDataConfig",
@@ -196,9 +190,13 @@ def train_classifier(
     test = read_classification(test_path) if test_path is not None else None
     paths = (train_path, dev_path)
     built = _build(cfg, (train, dev), paths, seed, vectors)  # bad data fails here
-    if _pretraining(cfg, built[0][0], init_from, len(train)):
-        width = built[0][0].config.embedding_dim
-        cfg, init_from = _pretrained(cfg, train_cfg, paths, out_dir, resume, keep, width)
+    first = built[0][0].config  # the vectors it got say whether the English LM fits the text
+    if pretraining_applies(cfg.model, first.embeddings is not None, init_from, len(train)):
+        model, init_from = pretraining_start(
+            cfg.model, cfg.data.pipeline, train_cfg, paths, (out_dir, resume), keep,
+            first.embedding_dim,
+        )  # fmt: skip
+        cfg = dataclasses.replace(cfg, model=model)
         resume = holds_run(out_dir)  # killed in pretraining, the classifier starts afresh
         built = _build(cfg, (train, dev), paths, seed, vectors)
     elif cfg.model.pretrained is not None:  # the run says what it used
@@ -218,10 +216,7 @@ def train_classifier(
     else:
         seconds, steps, transfer = _fit_members(run, members, cfg, train_cfg, batches, init_from)
     if wide is not None:
-        start = time.perf_counter()
-        networks = np.mean([m.predict_proba([ex.text for ex in dev]) for m in members], axis=0)
-        fit_tfidf_logreg(wide, *batches, seed, partner=networks)  # C chosen for the mixture
-        seconds += time.perf_counter() - start
+        seconds += _fit_wide(wide, members, dev, batches, seed)
     dev_report = evaluate_classifier(clf, dev, dev_path)
     test_report = evaluate_classifier(clf, test, test_path) if test is not None else None
     run.finish(dev_report, test_report, train_seconds=seconds, steps=_timings(steps))
@@ -254,51 +249,19 @@ def _build(
     return members, wide, clf, batches
 
 
-def _pretraining(
-    cfg: ClassifyRunConfig, member: TextClassifier, init_from: str | Path | None, texts: int
-) -> bool:
-    """Whether ``model.pretrained`` applies to a training set of ``texts`` texts. It does not
-    to a run started ``--init-from`` another (that run is the pretrained encoder), nor the
-    general English LM to a text its English word vectors do not fit (``model.embeddings``
-    dropped for low coverage, :func:`~rnnkit.models.common.embedder.load_pretrained`: another
-    language); ``"auto"`` not to fewer than :data:`~.pretrain.AUTO_MIN_TEXTS` texts."""
-    model = cfg.model
-    reason = None
-    if model.pretrained is None:
-        return False
-    auto = model.pretrained == AUTO
-    if init_from is not None:
-        reason = f"--init-from {init_from} starts the encoder"
-    elif model.pretrained in (GENERAL, AUTO) and model.embeddings and not member.config.embeddings:
-        reason = f"the text is not one the English vectors {model.embeddings} cover"
-    elif auto and texts < AUTO_MIN_TEXTS:
-        reason = f"{texts} training texts, fewer than the {AUTO_MIN_TEXTS} it needs to gain"
-    if reason is not None:  # the default's choice is news; a choice of the user's is a warning
-        log = logger.info if auto else logger.warning
-        log("model.pretrained=%s: no language-model pretraining: %s", model.pretrained, reason)
-    return reason is None
-
-
-def _pretrained(
-    cfg: ClassifyRunConfig,
-    train_cfg: TrainConfig,
-    paths: tuple[str | Path, str | Path],
-    out_dir: str | Path,
-    resume: bool,
-    keep: Collection[str],
-    width: int | None,
-) -> tuple[ClassifyRunConfig, Path]:
-    """Stages 1 and 2 of ``model.pretrained`` (:mod:`.pretrain`): the config with the
-    language model's sizes, and the run directory the classifier starts from. ``width``: the
-    classifier's embedding width (its word vectors')."""
-    check_run_dir(out_dir, resume, run_begun(out_dir))  # before minutes of pretraining
-    chosen = GENERAL if cfg.model.pretrained in (None, AUTO) else cfg.model.pretrained
-    model = dataclasses.replace(cfg.model, pretrained=chosen)  # the run says what it used
-    start = pretrain_encoder(
-        chosen, model.task_lm_epochs, cfg.data.pipeline,
-        (model.embeddings, width), train_cfg, paths, out_dir, train_cfg.seed,
-    )  # fmt: skip
-    return dataclasses.replace(cfg, model=inherit_sizes(model, start, keep)), start
+def _fit_wide(
+    wide: TfidfLogReg,
+    members: Sequence[TextClassifier],
+    dev: Sequence[TextExample],
+    batches: Batches,
+    seed: int,
+) -> float:
+    """Fit the TF-IDF member after the trained ``members``, its ``C`` chosen for the mixture
+    with their mean dev probabilities; the seconds it took."""
+    start = time.perf_counter()
+    networks = np.mean([m.predict_proba([ex.text for ex in dev]) for m in members], axis=0)
+    fit_tfidf_logreg(wide, *batches, seed, partner=networks)
+    return time.perf_counter() - start
 
 
 def _new_members(
